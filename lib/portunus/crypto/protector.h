@@ -1,0 +1,53 @@
+#pragma once
+// "Protect a message": the one interface that both ESP and the IKEv2 SK payload use to
+// encrypt and authenticate. It hides whether the transform is an AEAD (GCM, ChaCha20-
+// Poly1305, GMAC) or a cipher plus an integrity transform. Contexts are created once
+// per key (at SA install); each call only sets the nonce/IV, so no per-packet allocation.
+//
+// Message layout assumed by both protocols:   [aad][iv][text][icv]
+//  - AEAD:           AAD = aad, nonce = salt | iv, text encrypted in place, icv = tag.
+//  - cipher + integ: text encrypted in place with iv, icv = MAC(aad | iv | text | trailer).
+//  - ENCR_NULL_AUTH_AES_GMAC (RFC 4543): text stays clear, icv = GMAC(aad | iv | text).
+// `trailer` is authenticated but never sent (ESP's ESN high bits for cipher+integ,
+// RFC 4303 3.3.2.1); AEAD callers put the ESN bits into aad and pass an empty trailer.
+#include <cstddef>
+#include <memory>
+
+#include "portunus/base/bytes.h"
+#include "portunus/base/error.h"
+#include "portunus/crypto/ids.h"
+
+namespace portunus::crypto {
+
+class Protector {
+ public:
+  virtual ~Protector() = default;
+
+  virtual bool is_aead() const = 0;
+  // Explicit IV octets carried in each message (8 for GCM/CTR/ChaCha, 16 for CBC, 0 for NULL).
+  virtual size_t iv_size() const = 0;
+  // The plaintext length must be a multiple of this (16 for AES-CBC, 8 for 3DES, else 1).
+  virtual size_t block_size() const = 0;
+  virtual size_t icv_size() const = 0;
+
+  // Encrypts text in place and writes icv_size() octets to icv. False only on an
+  // internal failure (wrong iv size, text not block aligned).
+  virtual bool seal(BytesView aad, BytesView iv, MutBytes text, BytesView trailer, MutBytes icv) = 0;
+  // Verifies icv (constant time) and decrypts text in place. False if authentication
+  // fails; text is then unspecified and must be dropped.
+  virtual bool open(BytesView aad, BytesView iv, MutBytes text, BytesView trailer, BytesView icv) = 0;
+};
+
+// Key material sizes as IKEv2 prf+ delivers it (RFC 7296 2.17 and the per-transform RFCs):
+// the encryption keymat includes the 4-octet salt/nonce for CTR, GCM, GMAC and ChaCha20.
+struct KeySizes {
+  size_t encr_keymat = 0;
+  size_t integ_key = 0;
+};
+// key_bits is 0 for fixed-size transforms. Error for unknown or disallowed combinations.
+Result<KeySizes> key_sizes(EncrId encr, unsigned key_bits, IntegId integ);
+
+Result<std::unique_ptr<Protector>> make_protector(EncrId encr, unsigned key_bits, BytesView encr_keymat,
+                                                  IntegId integ, BytesView integ_key);
+
+}  // namespace portunus::crypto

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (library instrumented too) and runs each for
+# FUZZ_SECONDS (default 60) from its checked-in seed corpus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
+SECONDS_EACH=${FUZZ_SECONDS:-60}
+CXX=clang++ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DPORTUNUS_FUZZERS=ON \
+  -DPORTUNUS_TESTS=OFF -DPORTUNUS_BENCHMARKS=OFF \
+  -DCMAKE_CXX_FLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" >/dev/null
+targets=()
+for src in fuzz/*_fuzz.cpp; do
+  [ -e "$src" ] || continue
+  targets+=("$(basename "$src" .cpp)")
+done
+((${#targets[@]})) || { echo "no fuzz targets"; exit 0; }
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}"
+for t in "${targets[@]}"; do
+  corpus=fuzz/corpus/${t%_fuzz}
+  work=$(mktemp -d)
+  [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+  echo "fuzzing $t for ${SECONDS_EACH}s"
+  "$BUILD_DIR/fuzz/$t" -max_total_time="$SECONDS_EACH" -print_final_stats=1 "$work" 2>&1 | tail -n 12
+  rm -rf "$work"
+done
