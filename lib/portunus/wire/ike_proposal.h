@@ -13,11 +13,22 @@ namespace portunus::wire {
 
 enum class ProtocolId : uint8_t { Ike = 1, Ah = 2, Esp = 3 };
 
+// A transform attribute other than Key Length (RFC 7296 3.3.5), kept as received so that an
+// attribute this implementation does not know still reaches the negotiation logic (which must
+// reject a transform with an unknown attribute rather than ignore it).
+struct TransformAttribute {
+  uint16_t type = 0;  // without the AF bit
+  bool tv = true;     // AF=1: two-octet value in the header; AF=0: TLV
+  Bytes value;        // TV: exactly 2 octets (big-endian); TLV: the value field
+  friend bool operator==(const TransformAttribute&, const TransformAttribute&) = default;
+};
+
 struct Transform {
   crypto::TransformType type = crypto::TransformType::Encr;
   uint16_t id = 0;
   // The Key Length attribute (type 14) in bits; 0 when the transform carries none.
   uint16_t key_bits = 0;
+  std::vector<TransformAttribute> other_attributes{};  // usually empty
   friend bool operator==(const Transform&, const Transform&) = default;
 };
 
