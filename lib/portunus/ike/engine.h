@@ -28,9 +28,10 @@
 
 namespace portunus::ike {
 
-// A point on the caller's monotonic clock. Only the type is borrowed from steady_clock;
-// the engine never calls now(): tests may start at Instant{} and add durations.
-using Instant = std::chrono::steady_clock::time_point;
+// A point on the caller's monotonic clock in milliseconds (the same alias as ike/time.h).
+// Only the type is borrowed from steady_clock; the engine never calls now(): tests start at
+// Instant{} and add durations.
+using Instant = std::chrono::time_point<std::chrono::steady_clock, Duration>;
 
 // Engine-assigned handle of an IKE SA (stable across IKE SA rekeys is NOT promised: a
 // rekeyed IKE SA gets a new id and an IkeSaRekeyed event names both).
