@@ -1,0 +1,66 @@
+#include "portunus/ipsec/policy.h"
+
+namespace portunus::ipsec {
+
+namespace {
+
+Range16 high_octet(uint16_t start, uint16_t end) {
+  return {static_cast<uint16_t>(start >> 8), static_cast<uint16_t>(end >> 8)};
+}
+
+}  // namespace
+
+Selector Selector::from_ts(const wire::TrafficSelector& local, const wire::TrafficSelector& remote) {
+  Selector s;
+  s.local = AddressRange::range(local.start_addr, local.end_addr);
+  s.remote = AddressRange::range(remote.start_addr, remote.end_addr);
+  s.protocol = local.ip_protocol != 0 ? local.ip_protocol : remote.ip_protocol;
+  switch (s.protocol) {
+    case wire::ipproto::kIcmp:
+    case wire::ipproto::kIcmpv6:
+      // RFC 7296 3.13.1: type in the high, code in the low octet; the local selector's range
+      // carries type and code (both selectors carry the same ICMP range in practice).
+      s.icmp_type = high_octet(local.start_port, local.end_port);
+      s.icmp_code = {static_cast<uint16_t>(local.start_port & 0xff),
+                     static_cast<uint16_t>(local.end_port & 0xff)};
+      if (local.start_port == 0 && local.end_port == 65535) s.icmp_code = {0, 255};
+      break;
+    case wire::ipproto::kMobility:
+      s.mh_type = high_octet(local.start_port, local.end_port);
+      break;
+    case kAnyProtocol:
+      break;
+    default:
+      s.local_port = {local.start_port, local.end_port};
+      s.remote_port = {remote.start_port, remote.end_port};
+      break;
+  }
+  return s;
+}
+
+bool Selector::matches(const wire::FlowKey& flow, bool outbound) const {
+  if (flow.family != family()) return false;
+  IpAddress src = flow.src_address();
+  IpAddress dst = flow.dst_address();
+  const IpAddress& l = outbound ? src : dst;
+  const IpAddress& r = outbound ? dst : src;
+  if (!local.contains(l) || !remote.contains(r)) return false;
+  if (protocol == kAnyProtocol) return true;
+  if (protocol != flow.protocol) return false;
+  auto any = [](Range16 x, uint16_t max) { return x.first == 0 && x.last == max; };
+  switch (protocol) {
+    case wire::ipproto::kIcmp:
+    case wire::ipproto::kIcmpv6:
+      if (flow.ports_opaque) return any(icmp_type, 255) && any(icmp_code, 255);
+      return icmp_type.contains(flow.src_port) && icmp_code.contains(flow.dst_port);
+    case wire::ipproto::kMobility:
+      if (flow.ports_opaque) return any(mh_type, 255);
+      return mh_type.contains(flow.src_port);
+    default:
+      if (flow.ports_opaque) return any(local_port, 65535) && any(remote_port, 65535);
+      return local_port.contains(outbound ? flow.src_port : flow.dst_port) &&
+             remote_port.contains(outbound ? flow.dst_port : flow.src_port);
+  }
+}
+
+}  // namespace portunus::ipsec

@@ -1,0 +1,401 @@
+#include "portunus/ipsec/spd.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+#include <map>
+
+namespace portunus::ipsec {
+
+namespace {
+
+// Addresses as two 64-bit words so that range checks and masking are a few integer ops.
+// IPv4 lives in the low 32 bits of `lo`.
+struct U128 {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  friend bool operator==(const U128&, const U128&) = default;
+};
+inline bool le(U128 a, U128 b) { return a.hi < b.hi || (a.hi == b.hi && a.lo <= b.lo); }
+
+inline U128 load_addr(const uint8_t* p, IpFamily f) {
+  if (f == IpFamily::V4) return {0, load_be32(p)};
+  return {load_be64(p), load_be64(p + 8)};
+}
+inline U128 load_addr(const IpAddress& a) { return load_addr(a.data(), a.family()); }
+
+inline U128 mask_addr(U128 v, unsigned len, bool v4) {
+  if (len == 0) return {};
+  if (v4) return {0, v.lo & ((0xffffffffULL << (32 - len)) & 0xffffffffULL)};
+  if (len <= 64) return {v.hi & (~0ULL << (64 - len)), 0};
+  return {v.hi, len == 128 ? v.lo : v.lo & (~0ULL << (128 - len))};
+}
+
+// Longest prefix shared by both ends of a range: every address in the range has it.
+unsigned covering_prefix(U128 a, U128 b, bool v4) {
+  if (v4) {
+    auto x = static_cast<uint32_t>(a.lo ^ b.lo);
+    return x == 0 ? 32 : static_cast<unsigned>(std::countl_zero(x));
+  }
+  uint64_t x = a.hi ^ b.hi;
+  if (x != 0) return static_cast<unsigned>(std::countl_zero(x));
+  x = a.lo ^ b.lo;
+  return x == 0 ? 128 : 64 + static_cast<unsigned>(std::countl_zero(x));
+}
+
+inline uint64_t mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+struct Rank {
+  uint32_t priority = 0;
+  uint64_t seq = 0;
+  friend bool operator<(const Rank& a, const Rank& b) {
+    return a.priority != b.priority ? a.priority < b.priority : a.seq < b.seq;
+  }
+};
+
+enum class UpperKind : uint8_t { AnyProtocol, Ports, IcmpTypeCode, MhType, ProtocolOnly };
+
+bool has_ports(uint8_t proto) {
+  return proto == wire::ipproto::kTcp || proto == wire::ipproto::kUdp || proto == wire::ipproto::kSctp;
+}
+bool is_icmp(uint8_t proto) { return proto == wire::ipproto::kIcmp || proto == wire::ipproto::kIcmpv6; }
+
+// A selector compiled for the fast path.
+struct Rule {
+  U128 lf, ll, rf, rl;
+  uint16_t a_first = 0, a_last = 65535;  // local port / ICMP type / MH type
+  uint16_t b_first = 0, b_last = 65535;  // remote port / ICMP code
+  uint8_t protocol = 0;
+  UpperKind kind = UpperKind::AnyProtocol;
+  bool upper_any = true;  // every upper-layer range is ANY (so opaque ports match)
+  Rank rank;
+  const Policy* policy = nullptr;
+};
+
+inline bool rule_matches(const Rule& r, U128 l, U128 rem, const wire::FlowKey& f, bool outbound) {
+  if (!le(r.lf, l) || !le(l, r.ll) || !le(r.rf, rem) || !le(rem, r.rl)) return false;
+  if (r.kind == UpperKind::AnyProtocol) return true;
+  if (r.protocol != f.protocol) return false;
+  if (r.upper_any) return true;
+  if (f.ports_opaque) return false;
+  uint16_t a = f.src_port;
+  uint16_t b = f.dst_port;
+  if (r.kind == UpperKind::Ports && !outbound) std::swap(a, b);
+  return r.a_first <= a && a <= r.a_last && r.b_first <= b && b <= r.b_last;
+}
+
+// One group of the tuple space: every rule with these covering prefix lengths.
+struct Tuple {
+  uint8_t llen = 0;
+  uint8_t rlen = 0;
+  Rank min_rank;  // a lower bound of the ranks held (not raised on removal; still correct)
+  struct Slot {
+    U128 l, r;
+    uint32_t bucket = UINT32_MAX;
+  };
+  std::vector<Slot> slots = std::vector<Slot>(16);
+  size_t used = 0;
+  std::vector<std::vector<Rule*>> buckets;
+
+  static uint64_t hash(U128 l, U128 r) { return mix(l.hi ^ mix(l.lo ^ mix(r.hi ^ mix(r.lo)))); }
+
+  const std::vector<Rule*>* find(U128 l, U128 r) const {
+    size_t m = slots.size() - 1;
+    for (size_t i = hash(l, r) & m;; i = (i + 1) & m) {
+      const Slot& s = slots[i];
+      if (s.bucket == UINT32_MAX) return nullptr;
+      if (s.l == l && s.r == r) return &buckets[s.bucket];
+    }
+  }
+
+  std::vector<Rule*>& find_or_insert(U128 l, U128 r) {
+    if ((used + 1) * 2 > slots.size()) grow();
+    size_t m = slots.size() - 1;
+    for (size_t i = hash(l, r) & m;; i = (i + 1) & m) {
+      Slot& s = slots[i];
+      if (s.bucket == UINT32_MAX) {
+        s = {l, r, static_cast<uint32_t>(buckets.size())};
+        buckets.emplace_back();
+        ++used;
+        return buckets.back();
+      }
+      if (s.l == l && s.r == r) return buckets[s.bucket];
+    }
+  }
+
+  void grow() {
+    std::vector<Slot> old = std::move(slots);
+    slots.assign(old.size() * 2, Slot{});
+    size_t m = slots.size() - 1;
+    for (const Slot& s : old) {
+      if (s.bucket == UINT32_MAX) continue;
+      size_t i = hash(s.l, s.r) & m;
+      while (slots[i].bucket != UINT32_MAX) i = (i + 1) & m;
+      slots[i] = s;
+    }
+  }
+};
+
+struct Table {
+  std::vector<std::unique_ptr<Tuple>> tuples;  // ordered by min_rank
+
+  Tuple& get(uint8_t llen, uint8_t rlen) {
+    for (auto& t : tuples)
+      if (t->llen == llen && t->rlen == rlen) return *t;
+    auto t = std::make_unique<Tuple>();
+    t->llen = llen;
+    t->rlen = rlen;
+    t->min_rank = {UINT32_MAX, UINT64_MAX};
+    tuples.push_back(std::move(t));
+    return *tuples.back();
+  }
+
+  void lowered(Tuple& t) {
+    // Restore the order after t's min_rank decreased: move it towards the front.
+    auto it = std::find_if(tuples.begin(), tuples.end(), [&](auto& p) { return p.get() == &t; });
+    while (it != tuples.begin() && t.min_rank < (*(it - 1))->min_rank) {
+      std::iter_swap(it, it - 1);
+      --it;
+    }
+  }
+};
+
+struct Entry {
+  Policy policy;
+  Rule rule;
+  Tuple* tuple = nullptr;
+  U128 lkey, rkey;
+};
+
+constexpr size_t kCacheSize = 4096;  // entries, a power of two
+
+struct CacheKey {
+  std::array<uint64_t, 5> w{};
+};
+
+CacheKey make_cache_key(Direction dir, const wire::FlowKey& f) {
+  CacheKey k;
+  uint8_t head[8] = {static_cast<uint8_t>(f.family), f.protocol, static_cast<uint8_t>(dir),
+                     static_cast<uint8_t>(f.ports_opaque)};
+  store_be16(head + 4, f.src_port);
+  store_be16(head + 6, f.dst_port);
+  std::memcpy(&k.w[0], head, 8);
+  std::memcpy(&k.w[1], f.src, 16);
+  std::memcpy(&k.w[3], f.dst, 16);
+  return k;
+}
+
+struct CacheEntry {
+  uint64_t generation = 0;
+  CacheKey key;
+  const Policy* policy = nullptr;
+};
+
+Error invalid(const char* what) { return Error{std::string("invalid policy: ") + what}; }
+
+bool range_ok(Range16 r, uint16_t max) { return r.first <= r.last && r.last <= max; }
+bool range_any(Range16 r, uint16_t max) { return r.first == 0 && r.last == max; }
+
+}  // namespace
+
+struct Spd::Impl {
+  std::map<PolicyId, std::unique_ptr<Entry>> entries;
+  Table tables[2][2];  // [direction][family v4/v6]
+  PolicyId next_id = 1;
+  uint64_t next_seq = 0;
+  uint64_t generation = 1;
+  bool cache_on = true;
+  mutable std::vector<CacheEntry> cache = std::vector<CacheEntry>(kCacheSize);
+
+  Table& table(Direction d, IpFamily f) { return tables[d == Direction::Outbound][f == IpFamily::V6]; }
+  const Table& table(Direction d, IpFamily f) const {
+    return tables[d == Direction::Outbound][f == IpFamily::V6];
+  }
+};
+
+Spd::Spd() : impl_(std::make_unique<Impl>()) {}
+Spd::~Spd() = default;
+
+Result<PolicyId> Spd::add(Policy p) {
+  const Selector& s = p.selector;
+  IpFamily fam = s.local.first.family();
+  if (s.local.last.family() != fam || s.remote.first.family() != fam || s.remote.last.family() != fam)
+    return Unexpected(invalid("address families differ"));
+  if (s.local.last < s.local.first || s.remote.last < s.remote.first)
+    return Unexpected(invalid("address range end before start"));
+  if (!range_ok(s.local_port, 65535) || !range_ok(s.remote_port, 65535) || !range_ok(s.icmp_type, 255) ||
+      !range_ok(s.icmp_code, 255) || !range_ok(s.mh_type, 255))
+    return Unexpected(invalid("bad port/type range"));
+  bool ports_any = range_any(s.local_port, 65535) && range_any(s.remote_port, 65535);
+  bool icmp_any = range_any(s.icmp_type, 255) && range_any(s.icmp_code, 255);
+  bool mh_any = range_any(s.mh_type, 255);
+  if (!ports_any && !has_ports(s.protocol)) return Unexpected(invalid("ports need TCP, UDP or SCTP"));
+  if (!icmp_any && !is_icmp(s.protocol)) return Unexpected(invalid("ICMP type/code need ICMP or ICMPv6"));
+  if (!mh_any && s.protocol != wire::ipproto::kMobility)
+    return Unexpected(invalid("MH type needs protocol 135"));
+  if (p.action == Action::Protect && p.mode == Mode::Tunnel &&
+      p.tunnel_local.family() != p.tunnel_remote.family())
+    return Unexpected(invalid("tunnel endpoints of different families"));
+
+  auto e = std::make_unique<Entry>();
+  p.id = impl_->next_id++;
+  e->policy = p;
+  Rule& r = e->rule;
+  bool v4 = fam == IpFamily::V4;
+  r.lf = load_addr(s.local.first);
+  r.ll = load_addr(s.local.last);
+  r.rf = load_addr(s.remote.first);
+  r.rl = load_addr(s.remote.last);
+  r.protocol = s.protocol;
+  if (s.protocol == kAnyProtocol) {
+    r.kind = UpperKind::AnyProtocol;
+  } else if (has_ports(s.protocol)) {
+    r.kind = UpperKind::Ports;
+    r.a_first = s.local_port.first;
+    r.a_last = s.local_port.last;
+    r.b_first = s.remote_port.first;
+    r.b_last = s.remote_port.last;
+    r.upper_any = ports_any;
+  } else if (is_icmp(s.protocol)) {
+    r.kind = UpperKind::IcmpTypeCode;
+    r.a_first = s.icmp_type.first;
+    r.a_last = s.icmp_type.last;
+    r.b_first = s.icmp_code.first;
+    r.b_last = s.icmp_code.last;
+    r.upper_any = icmp_any;
+  } else if (s.protocol == wire::ipproto::kMobility) {
+    r.kind = UpperKind::MhType;
+    r.a_first = s.mh_type.first;
+    r.a_last = s.mh_type.last;
+    r.upper_any = mh_any;
+  } else {
+    r.kind = UpperKind::ProtocolOnly;
+  }
+  r.rank = {p.priority, impl_->next_seq++};
+  r.policy = &e->policy;
+
+  auto llen = static_cast<uint8_t>(covering_prefix(r.lf, r.ll, v4));
+  auto rlen = static_cast<uint8_t>(covering_prefix(r.rf, r.rl, v4));
+  Table& t = impl_->table(p.direction, fam);
+  Tuple& tuple = t.get(llen, rlen);
+  e->tuple = &tuple;
+  e->lkey = mask_addr(r.lf, llen, v4);
+  e->rkey = mask_addr(r.rf, rlen, v4);
+  std::vector<Rule*>& bucket = tuple.find_or_insert(e->lkey, e->rkey);
+  auto pos = std::upper_bound(bucket.begin(), bucket.end(), &r,
+                              [](const Rule* a, const Rule* b) { return a->rank < b->rank; });
+  bucket.insert(pos, &r);
+  if (r.rank < tuple.min_rank) {
+    tuple.min_rank = r.rank;
+    t.lowered(tuple);
+  }
+  PolicyId id = p.id;
+  impl_->entries.emplace(id, std::move(e));
+  ++impl_->generation;
+  return id;
+}
+
+bool Spd::remove(PolicyId id) {
+  auto it = impl_->entries.find(id);
+  if (it == impl_->entries.end()) return false;
+  Entry& e = *it->second;
+  auto& bucket = e.tuple->find_or_insert(e.lkey, e.rkey);
+  bucket.erase(std::remove(bucket.begin(), bucket.end(), &e.rule), bucket.end());
+  impl_->entries.erase(it);
+  ++impl_->generation;
+  return true;
+}
+
+void Spd::clear() {
+  impl_->entries.clear();
+  for (auto& d : impl_->tables)
+    for (auto& t : d) t.tuples.clear();
+  ++impl_->generation;
+}
+
+size_t Spd::size() const { return impl_->entries.size(); }
+
+const Policy* Spd::get(PolicyId id) const {
+  auto it = impl_->entries.find(id);
+  return it == impl_->entries.end() ? nullptr : &it->second->policy;
+}
+
+const Policy* Spd::find_by_reqid(Direction dir, uint32_t reqid) const {
+  const Entry* best = nullptr;
+  for (const auto& [id, e] : impl_->entries) {
+    if (e->policy.direction != dir || e->policy.reqid != reqid) continue;
+    if (!best || e->rule.rank < best->rule.rank) best = e.get();
+  }
+  return best ? &best->policy : nullptr;
+}
+
+std::vector<const Policy*> Spd::policies() const {
+  std::vector<const Policy*> out;
+  out.reserve(impl_->entries.size());
+  for (const auto& [id, e] : impl_->entries) out.push_back(&e->policy);
+  return out;
+}
+
+const Policy* Spd::lookup_uncached(Direction dir, const wire::FlowKey& flow) const {
+  const Table& t = impl_->table(dir, flow.family);
+  bool out = dir == Direction::Outbound;
+  bool v4 = flow.family == IpFamily::V4;
+  U128 src = load_addr(flow.src, flow.family);
+  U128 dst = load_addr(flow.dst, flow.family);
+  U128 l = out ? src : dst;
+  U128 r = out ? dst : src;
+  const Rule* best = nullptr;
+  for (const auto& tp : t.tuples) {
+    const Tuple& tuple = *tp;
+    if (best && !(tuple.min_rank < best->rank)) break;
+    const std::vector<Rule*>* bucket = tuple.find(mask_addr(l, tuple.llen, v4), mask_addr(r, tuple.rlen, v4));
+    if (!bucket) continue;
+    for (const Rule* rule : *bucket) {
+      if (best && !(rule->rank < best->rank)) break;
+      if (rule_matches(*rule, l, r, flow, out)) {
+        best = rule;
+        break;
+      }
+    }
+  }
+  return best ? best->policy : nullptr;
+}
+
+const Policy* Spd::lookup(Direction dir, const wire::FlowKey& flow) const {
+  if (!impl_->cache_on) return lookup_uncached(dir, flow);
+  CacheKey k = make_cache_key(dir, flow);
+  uint64_t h = mix(k.w[0] ^ mix(k.w[1] ^ mix(k.w[2] ^ mix(k.w[3] ^ mix(k.w[4])))));
+  CacheEntry& c = impl_->cache[h & (kCacheSize - 1)];
+  if (c.generation == impl_->generation && c.key.w == k.w) return c.policy;
+  const Policy* p = lookup_uncached(dir, flow);
+  c.generation = impl_->generation;
+  c.key = k;
+  c.policy = p;
+  return p;
+}
+
+const Policy* Spd::lookup_linear(Direction dir, const wire::FlowKey& flow) const {
+  // The same compiled rules as the classifier, scanned one by one: the baseline it beats.
+  const Entry* best = nullptr;
+  bool out = dir == Direction::Outbound;
+  U128 src = load_addr(flow.src, flow.family);
+  U128 dst = load_addr(flow.dst, flow.family);
+  for (const auto& [id, e] : impl_->entries) {
+    if (e->policy.direction != dir || e->policy.selector.family() != flow.family) continue;
+    if (best && !(e->rule.rank < best->rule.rank)) continue;
+    if (rule_matches(e->rule, out ? src : dst, out ? dst : src, flow, out)) best = e.get();
+  }
+  return best ? &best->policy : nullptr;
+}
+
+void Spd::set_cache_enabled(bool on) { impl_->cache_on = on; }
+
+}  // namespace portunus::ipsec

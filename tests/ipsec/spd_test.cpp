@@ -1,0 +1,232 @@
+#include "portunus/ipsec/spd.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "packets.h"
+
+namespace portunus::ipsec {
+namespace {
+
+using testing::ip;
+
+wire::FlowKey flow(const char* src, const char* dst, uint8_t proto = 0, uint16_t sp = 0, uint16_t dp = 0) {
+  wire::FlowKey f;
+  IpAddress s = ip(src);
+  IpAddress d = ip(dst);
+  f.family = s.family();
+  std::memcpy(f.src, s.data(), s.size());
+  std::memcpy(f.dst, d.data(), d.size());
+  f.protocol = proto;
+  f.src_port = sp;
+  f.dst_port = dp;
+  return f;
+}
+
+Policy policy(Direction dir, Selector sel, Action action, uint32_t priority) {
+  Policy p;
+  p.direction = dir;
+  p.selector = sel;
+  p.action = action;
+  p.priority = priority;
+  return p;
+}
+
+Selector nets(const char* local, unsigned llen, const char* remote, unsigned rlen) {
+  Selector s;
+  s.local = AddressRange::prefix(ip(local), llen);
+  s.remote = AddressRange::prefix(ip(remote), rlen);
+  return s;
+}
+
+TEST(Spd, PriorityAndInsertionOrder) {
+  Spd spd;
+  auto a = spd.add(policy(Direction::Outbound, nets("10.0.0.0", 8, "0.0.0.0", 0), Action::Bypass, 100));
+  auto b = spd.add(policy(Direction::Outbound, nets("10.0.0.0", 24, "192.168.0.0", 16), Action::Protect, 50));
+  auto c = spd.add(policy(Direction::Outbound, nets("10.0.0.0", 24, "192.168.0.0", 16), Action::Discard, 50));
+  ASSERT_TRUE(a && b && c);
+  auto f = flow("10.0.0.5", "192.168.3.4", wire::ipproto::kTcp, 1000, 22);
+  ASSERT_NE(spd.lookup(Direction::Outbound, f), nullptr);
+  EXPECT_EQ(spd.lookup(Direction::Outbound, f)->id, *b);  // same priority: first added wins
+  EXPECT_EQ(spd.lookup(Direction::Outbound, flow("10.9.0.5", "192.168.3.4"))->id, *a);
+  EXPECT_EQ(spd.lookup(Direction::Inbound, f), nullptr);  // inbound evaluated separately
+  EXPECT_EQ(spd.lookup(Direction::Outbound, flow("11.0.0.1", "1.1.1.1")), nullptr);
+  spd.remove(*b);
+  EXPECT_EQ(spd.lookup(Direction::Outbound, f)->id, *c);
+  // A lower value added later takes precedence.
+  auto d = spd.add(policy(Direction::Outbound, Selector::any(IpFamily::V4), Action::Bypass, 1));
+  EXPECT_EQ(spd.lookup(Direction::Outbound, f)->id, *d);
+}
+
+TEST(Spd, InboundSwapsLocalAndRemote) {
+  Spd spd;
+  Selector s = nets("10.0.0.0", 24, "192.168.0.0", 16);
+  s.protocol = wire::ipproto::kTcp;
+  s.local_port = {22, 22};
+  auto in = spd.add(policy(Direction::Inbound, s, Action::Protect, 10));
+  ASSERT_TRUE(in);
+  // Inbound: source is remote, destination local.
+  EXPECT_NE(spd.lookup(Direction::Inbound, flow("192.168.1.1", "10.0.0.7", wire::ipproto::kTcp, 4000, 22)),
+            nullptr);
+  EXPECT_EQ(spd.lookup(Direction::Inbound, flow("192.168.1.1", "10.0.0.7", wire::ipproto::kTcp, 22, 4000)),
+            nullptr);
+  EXPECT_EQ(spd.lookup(Direction::Inbound, flow("10.0.0.7", "192.168.1.1", wire::ipproto::kTcp, 4000, 22)),
+            nullptr);
+}
+
+TEST(Spd, RangesIcmpMobilityAndOpaquePorts) {
+  Spd spd;
+  Selector r;
+  r.local = AddressRange::range(ip("10.0.0.10"), ip("10.0.0.20"));  // not a prefix
+  r.remote = AddressRange::any(IpFamily::V4);
+  r.protocol = wire::ipproto::kUdp;
+  r.remote_port = {5000, 5010};
+  auto pr = spd.add(policy(Direction::Outbound, r, Action::Protect, 10));
+  Selector icmp = Selector::any(IpFamily::V4);
+  icmp.protocol = wire::ipproto::kIcmp;
+  icmp.icmp_type = {8, 8};
+  icmp.icmp_code = {0, 0};
+  auto pi = spd.add(policy(Direction::Outbound, icmp, Action::Bypass, 10));
+  Selector mh = Selector::any(IpFamily::V6);
+  mh.protocol = wire::ipproto::kMobility;
+  mh.mh_type = {5, 6};  // Binding Update, Binding Acknowledgement
+  auto pm = spd.add(policy(Direction::Outbound, mh, Action::Protect, 10));
+  ASSERT_TRUE(pr && pi && pm);
+
+  EXPECT_EQ(spd.lookup(Direction::Outbound, flow("10.0.0.15", "1.2.3.4", 17, 999, 5005))->id, *pr);
+  EXPECT_EQ(spd.lookup(Direction::Outbound, flow("10.0.0.21", "1.2.3.4", 17, 999, 5005)), nullptr);
+  EXPECT_EQ(spd.lookup(Direction::Outbound, flow("10.0.0.15", "1.2.3.4", 17, 999, 5011)), nullptr);
+  EXPECT_EQ(spd.lookup(Direction::Outbound, flow("10.0.0.15", "1.2.3.4", 6, 999, 5005)), nullptr);
+  auto frag = flow("10.0.0.15", "1.2.3.4", 17);
+  frag.ports_opaque = true;  // a non-initial fragment cannot match a port selector
+  EXPECT_EQ(spd.lookup(Direction::Outbound, frag), nullptr);
+
+  EXPECT_EQ(spd.lookup(Direction::Outbound, flow("1.1.1.1", "2.2.2.2", 1, 8, 0))->id, *pi);
+  EXPECT_EQ(spd.lookup(Direction::Outbound, flow("1.1.1.1", "2.2.2.2", 1, 0, 0)), nullptr);
+  EXPECT_EQ(spd.lookup(Direction::Outbound, flow("2001:db8::1", "2001:db8::2", 135, 5))->id, *pm);
+  EXPECT_EQ(spd.lookup(Direction::Outbound, flow("2001:db8::1", "2001:db8::2", 135, 7)), nullptr);
+  EXPECT_EQ(spd.lookup(Direction::Outbound, flow("2001:db8::1", "2001:db8::2", 1, 8, 0)), nullptr);
+}
+
+TEST(Spd, RejectsInvalidPolicies) {
+  Spd spd;
+  Selector s = Selector::any(IpFamily::V4);
+  s.local_port = {1, 2};  // ports without TCP/UDP/SCTP
+  EXPECT_FALSE(spd.add(policy(Direction::Outbound, s, Action::Bypass, 1)));
+  s = Selector::any(IpFamily::V4);
+  s.remote = AddressRange::any(IpFamily::V6);
+  EXPECT_FALSE(spd.add(policy(Direction::Outbound, s, Action::Bypass, 1)));
+  s = Selector::any(IpFamily::V4);
+  s.local = AddressRange::range(ip("10.0.0.9"), ip("10.0.0.1"));
+  EXPECT_FALSE(spd.add(policy(Direction::Outbound, s, Action::Bypass, 1)));
+  s = Selector::any(IpFamily::V4);
+  s.protocol = wire::ipproto::kTcp;
+  s.icmp_type = {3, 3};
+  EXPECT_FALSE(spd.add(policy(Direction::Outbound, s, Action::Bypass, 1)));
+  EXPECT_EQ(spd.size(), 0u);
+}
+
+TEST(Spd, FromTrafficSelectors) {
+  wire::TrafficSelector l{wire::ipproto::kIcmp, 0x0800, 0x08ff, ip("10.0.0.0"), ip("10.0.0.255")};
+  wire::TrafficSelector r{wire::ipproto::kIcmp, 0x0800, 0x08ff, ip("0.0.0.0"), ip("255.255.255.255")};
+  Selector s = Selector::from_ts(l, r);
+  EXPECT_EQ(s.icmp_type.first, 8);
+  EXPECT_EQ(s.icmp_type.last, 8);
+  EXPECT_EQ(s.icmp_code.last, 255);
+  EXPECT_TRUE(s.matches(flow("10.0.0.1", "8.8.8.8", 1, 8, 3), true));
+  EXPECT_FALSE(s.matches(flow("10.0.0.1", "8.8.8.8", 1, 0, 0), true));
+}
+
+// The classifier must agree with the reference matcher on random tables and flows,
+// including after removals (cache invalidation) and with IPv6.
+TEST(Spd, AgreesWithReferenceOnRandomTables) {
+  std::mt19937_64 rng(42);
+  for (IpFamily fam : {IpFamily::V4, IpFamily::V6}) {
+    Spd spd;
+    std::vector<Policy> reference;
+    auto rand_addr = [&](void) {
+      uint8_t b[16];
+      for (auto& x : b) x = static_cast<uint8_t>(rng() % 4);  // few distinct values: many hits
+      return fam == IpFamily::V4 ? IpAddress::v4(BytesView(b, 4)) : IpAddress::v6(BytesView(b, 16));
+    };
+    auto rand_range = [&]() {
+      IpAddress a = rand_addr();
+      unsigned width = fam == IpFamily::V4 ? 32 : 128;
+      switch (rng() % 4) {
+        case 0:
+          return AddressRange::any(fam);
+        case 1:
+          return AddressRange::single(a);
+        case 2:
+          return AddressRange::prefix(a, static_cast<unsigned>(rng() % (width + 1)));
+        default: {
+          IpAddress b = rand_addr();
+          return a < b ? AddressRange::range(a, b) : AddressRange::range(b, a);
+        }
+      }
+    };
+    for (int i = 0; i < 400; ++i) {
+      Selector s;
+      s.local = rand_range();
+      s.remote = rand_range();
+      uint8_t protos[] = {0, 6, 17, 1, 58, 135, 47};
+      s.protocol = protos[rng() % 7];
+      if (s.protocol == 6 || s.protocol == 17) {
+        uint16_t a = static_cast<uint16_t>(rng() % 8), b = static_cast<uint16_t>(rng() % 8);
+        if (rng() % 2) s.local_port = {std::min(a, b), std::max(a, b)};
+        if (rng() % 2) s.remote_port = {a, a};
+      } else if (s.protocol == 1 || s.protocol == 58) {
+        if (rng() % 2) s.icmp_type = {static_cast<uint16_t>(rng() % 4), 3};
+        if (rng() % 2) s.icmp_code = {0, static_cast<uint16_t>(rng() % 4)};
+      } else if (s.protocol == 135 && rng() % 2) {
+        s.mh_type = {static_cast<uint16_t>(rng() % 3), 3};
+      }
+      Policy p = policy(rng() % 2 ? Direction::Inbound : Direction::Outbound, s, Action::Bypass,
+                        static_cast<uint32_t>(rng() % 20));
+      auto id = spd.add(p);
+      ASSERT_TRUE(id);
+      p.id = *id;
+      reference.push_back(p);
+    }
+    auto check = [&](int rounds) {
+      for (int i = 0; i < rounds; ++i) {
+        wire::FlowKey f;
+        f.family = fam;
+        IpAddress s = rand_addr(), d = rand_addr();
+        std::memcpy(f.src, s.data(), s.size());
+        std::memcpy(f.dst, d.data(), d.size());
+        uint8_t protos[] = {6, 17, 1, 58, 135, 47, 50};
+        f.protocol = protos[rng() % 7];
+        f.src_port = static_cast<uint16_t>(rng() % 8);
+        f.dst_port = static_cast<uint16_t>(rng() % 8);
+        f.ports_opaque = rng() % 10 == 0;
+        if (f.ports_opaque) f.src_port = f.dst_port = 0;
+        for (Direction dir : {Direction::Inbound, Direction::Outbound}) {
+          const Policy* want = nullptr;
+          for (const Policy& p : reference) {
+            if (p.direction != dir || !p.selector.matches(f, dir == Direction::Outbound)) continue;
+            if (!want || p.priority < want->priority) want = &p;
+          }
+          const Policy* got = spd.lookup(dir, f);
+          const Policy* lin = spd.lookup_linear(dir, f);
+          ASSERT_EQ(want ? want->id : 0, got ? got->id : 0);
+          ASSERT_EQ(want ? want->id : 0, lin ? lin->id : 0);
+          // The cached answer must be the same on the second call.
+          const Policy* again = spd.lookup(dir, f);
+          ASSERT_EQ(got, again);
+        }
+      }
+    };
+    check(3000);
+    for (int i = 0; i < 150; ++i) {
+      size_t k = rng() % reference.size();
+      ASSERT_TRUE(spd.remove(reference[k].id));
+      reference.erase(reference.begin() + static_cast<long>(k));
+    }
+    check(3000);
+  }
+}
+
+}  // namespace
+}  // namespace portunus::ipsec
