@@ -10,6 +10,7 @@
 #include "portunus/base/ip_address.h"
 #include "portunus/base/secure_bytes.h"
 #include "portunus/crypto/ids.h"
+#include "portunus/ike/ts_narrowing.h"
 #include "portunus/wire/ike_proposal.h"
 
 namespace portunus::ike {
@@ -49,10 +50,10 @@ struct Lifetimes {
 
 struct ChildConfig {
   std::string name;
-  // Our side's and the peer's selectors; the first one of local/remote is the one proposed
-  // when no packet triggered the negotiation.
-  std::vector<wire::TrafficSelector> local_ts;
-  std::vector<wire::TrafficSelector> remote_ts;
+  // Our side's and the peer's selectors (swanctl local_ts / remote_ts); `dynamic` entries
+  // stand for our / the peer's IKE address. Empty means one dynamic selector, as in swanctl.
+  std::vector<ConfiguredTs> local_ts;
+  std::vector<ConfiguredTs> remote_ts;
   // ESP proposals (protocol Esp). KE transforms in them request PFS for CREATE_CHILD_SA;
   // they are stripped for the Child SA created inside IKE_AUTH (RFC 7296 1.2).
   std::vector<wire::Proposal> esp_proposals;
