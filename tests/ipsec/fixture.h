@@ -50,6 +50,7 @@ struct PairSetup {
   uint32_t replay_window = 64;
   LifetimeLimits soft, hard;
   bool sa_selectors = false;  // give b's SA explicit selectors instead of relying on its SPD
+  uint64_t initial_seq = 0;   // sequence state of both SAs
 };
 
 inline IpAddress host_a(IpFamily f) { return f == IpFamily::V4 ? ip("10.0.0.1") : ip("2001:db8:a::1"); }
@@ -139,8 +140,16 @@ class Pair {
     p.replay_window = setup_.replay_window;
     p.soft = setup_.soft;
     p.hard = setup_.hard;
+    p.initial_seq = setup_.initial_seq;
     if (setup_.sa_selectors && dir == Direction::Inbound) p.selectors = {net_selector(setup_.inner, false)};
     return p;
+  }
+
+  // A Protector with the SA's keys, for crafting packets by hand.
+  std::unique_ptr<crypto::Protector> protector() const {
+    auto p = crypto::make_protector(setup_.transform.encr, setup_.transform.bits, encr_keymat_,
+                                    setup_.transform.integ, integ_key_);
+    return p ? std::move(*p) : nullptr;
   }
 
   Engine& a() { return *a_; }
@@ -152,7 +161,7 @@ class Pair {
 
   // A packet from host a to host b in a buffer with head- and tailroom.
   PacketBuffer packet(const Bytes& bytes) {
-    storage_.assign(bytes.size() + 1024, 0xee);
+    storage_.assign(bytes.size() + 4096, 0xee);
     return PacketBuffer::copy_into(storage_, 256, bytes);
   }
   Bytes spec_packet(size_t payload = 100, uint8_t proto = wire::ipproto::kUdp) {
