@@ -1,0 +1,195 @@
+#pragma once
+// Engine::Impl, shared by the engine's source files (one per exchange). Internal.
+#include <map>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "portunus/ike/cookie.h"
+#include "portunus/ike/engine.h"
+#include "portunus/ike/ike_sa.h"
+#include "portunus/wire/ike_message.h"
+
+namespace portunus::ike {
+
+// Size of the nonces we send (RFC 7296 2.10: at least half the PRF key size, 16..256).
+inline constexpr size_t kNonceSize = 32;
+// Retries of IKE_SA_INIT after COOKIE / INVALID_KE_PAYLOAD before we give up.
+inline constexpr uint32_t kMaxInitAttempts = 5;
+
+struct Engine::Impl {
+  Impl(EngineConfig cfg, crypto::Random& rng, ChildSaInstaller& inst, Instant now0);
+
+  EngineConfig config;
+  crypto::Random& random;
+  ChildSaInstaller& installer;
+  CookieSecret cookies;
+  HalfOpenTracker half_open;
+  EngineCounters counters;
+  std::vector<Datagram> out_datagrams;
+  std::vector<Event> events;
+  std::vector<KeyExport> key_exports;
+
+  IkeSaId next_id = 1;
+  std::unordered_map<IkeSaId, std::unique_ptr<IkeSa>> sas;
+  std::unordered_map<uint64_t, IkeSaId> by_spi;  // our SPI -> SA
+  // Responder half-open SAs by the initiator's SPI and address, to spot retransmitted
+  // IKE_SA_INIT requests (RFC 7296 2.1).
+  std::map<std::tuple<uint64_t, IpAddress, uint16_t>, IkeSaId> by_init;
+  std::set<std::pair<Instant, IkeSaId>> timers;
+  std::unordered_set<uint32_t> child_spis;  // inbound ESP SPIs in use or reserved
+  std::vector<IkeSaId> dirty;
+  std::map<std::pair<std::string, std::string>, uint32_t> reqids;
+
+  // ---- engine.cpp: plumbing ----
+  void assign_reqids();
+  const ConnectionConfig* connection(std::string_view name) const;
+  const ChildConfig* child_config(const ConnectionConfig& c, std::string_view name) const;
+  std::pair<const ConnectionConfig*, const ChildConfig*> by_reqid(uint32_t reqid) const;
+  uint32_t reqid_for(const ConnectionConfig& c, const ChildConfig& ch) const;
+  IkeSa* find(IkeSaId id);
+  IkeSa* find_by_spi(uint64_t spi);
+  IkeSa& create_sa(const std::string& conn, bool initiator, Instant now);
+  uint64_t fresh_spi();
+  uint32_t fresh_child_spi();
+  void register_spi(IkeSa& sa, uint64_t spi);
+  void touch(IkeSa& sa) { dirty.push_back(sa.id); }
+  void kill(IkeSa& sa, bool uninstall_children);
+  void finish(Instant now);
+  std::optional<Instant> wake_of(const IkeSa& sa) const;
+  void event(EventKind kind, const IkeSa* sa, std::string message, std::string child = {});
+
+  void send_raw(IkeSa& sa, Bytes bytes);
+  wire::IkeHeader header(const IkeSa& sa, wire::ExchangeType ex, bool response, uint32_t msg_id) const;
+  // Starts a request now or queues it behind the outstanding one (window size 1).
+  void enqueue(IkeSa& sa, Task task, Instant now);
+  void pump(IkeSa& sa, Instant now);
+  bool send_request(IkeSa& sa, Task task, wire::ExchangeType ex, const std::vector<wire::Payload>& inner,
+                    Instant now);
+  void send_response(IkeSa& sa, wire::ExchangeType ex, uint32_t msg_id,
+                     const std::vector<wire::Payload>& inner);
+  void arm_retransmit(IkeSa& sa, Instant now);
+  void retransmit_or_fail(IkeSa& sa, Instant now);
+
+  void receive(const Datagram& d, Instant now);
+  void receive_protected(IkeSa& sa, const Datagram& d, const wire::Message& msg, Instant now);
+  void on_timer(Instant now);
+  void timer_for(IkeSa& sa, Instant now);
+  void schedule_rekey(IkeSa& sa, Instant now);
+  void schedule_child(ChildSa& child, const ChildConfig* cfg, Instant now);
+  Duration jitter(Duration rand_time);
+  void float_endpoints(IkeSa& sa, const Datagram& d);
+
+  // ---- ike_sa_init.cpp ----
+  IkeSa* start_initiator(const ConnectionConfig& conn, Task first_child, Instant now);
+  void send_init(IkeSa& sa, Instant now);
+  void handle_init_request(const Datagram& d, const wire::Message& msg, Instant now);
+  void handle_init_response(IkeSa& sa, const Datagram& d, const wire::Message& msg, Instant now);
+  void reply_init_error(const Datagram& d, const wire::Message& msg, wire::NotifyType type, Bytes data);
+  std::vector<wire::Payload> nat_notifies(const IkeSa& sa, const ConnectionConfig& conn);
+  void apply_nat_detection(IkeSa& sa, const wire::Message& msg, const Datagram& d,
+                           const ConnectionConfig& conn);
+  const ConnectionConfig* match_connection(const Endpoint& local, const Endpoint& remote) const;
+
+  // ---- ike_auth.cpp ----
+  void send_auth(IkeSa& sa, Instant now);
+  void handle_auth_request(IkeSa& sa, const wire::Message& msg, const std::vector<wire::Payload>& inner,
+                           Instant now);
+  void handle_auth_response(IkeSa& sa, Task& task, const std::vector<wire::Payload>& inner, Instant now);
+  const SharedSecret* find_secret(const Identity& local, const Identity& remote) const;
+  void established(IkeSa& sa, Instant now);
+  void drop_duplicates(IkeSa& sa);  // INITIAL_CONTACT
+  void forget_init_material(IkeSa& sa);
+  Result<Identity> local_identity(const IkeSa& sa, const ConnectionConfig& conn) const;
+
+  // ---- child_sa.cpp: negotiation and installation shared by IKE_AUTH and CREATE_CHILD_SA ----
+  // Initiator: the TSi/TSr to propose for a child (packet trigger first).
+  void propose_ts(const IkeSa& sa, const ChildConfig& ch, Task& task) const;
+  std::vector<wire::Proposal> child_proposals(const ChildConfig& ch, uint32_t spi, bool with_ke) const;
+  struct ChildOffer {
+    const wire::SaPayload* sa = nullptr;
+    const wire::TsiPayload* tsi = nullptr;
+    const wire::TsrPayload* tsr = nullptr;
+    bool transport = false;
+    bool tfc_unsupported = false;
+  };
+  static ChildOffer child_offer(const std::vector<wire::Payload>& payloads);
+  // Responder: picks config, proposal, selectors. On failure returns the notify to send.
+  struct ChildAnswer {
+    const ChildConfig* cfg = nullptr;
+    wire::Proposal chosen;
+    std::vector<wire::TrafficSelector> tsi, tsr;
+    bool transport = false;
+  };
+  Expected<ChildAnswer, wire::NotifyType> answer_child(const IkeSa& sa, const ConnectionConfig& conn,
+                                                       const ChildOffer& offer, const ChildConfig* fixed_cfg,
+                                                       bool allow_ke,
+                                                       std::optional<crypto::KeGroup> received_ke) const;
+  // Builds ChildSa, derives keys and installs it. exchange_initiator: we sent the request.
+  ChildSa* install_child(IkeSa& sa, const ChildConfig* cfg, std::string name, uint32_t reqid,
+                         const wire::Proposal& chosen, uint32_t spi_in, uint32_t spi_out, bool transport,
+                         std::vector<wire::TrafficSelector> local_ts,
+                         std::vector<wire::TrafficSelector> remote_ts, BytesView g_ir, BytesView ni,
+                         BytesView nr, bool exchange_initiator, bool tfc_allowed, const ChildSa* replaces,
+                         Instant now);
+  void uninstall_child(IkeSa& sa, const ChildSa& child);
+  ChildSaRef ref_of(const ChildSa& c) const { return {c.reqid, wire::ProtocolId::Esp, c.spi_in, c.spi_out}; }
+
+  // ---- create_child_sa.cpp ----
+  bool build_create_child(IkeSa& sa, Task task, Instant now);
+  void handle_create_child_request(IkeSa& sa, const wire::Message& msg,
+                                   const std::vector<wire::Payload>& inner, Instant now);
+  void handle_create_child_response(IkeSa& sa, Task& task, const std::vector<wire::Payload>& inner,
+                                    Instant now);
+  IkeSa& adopt_rekeyed_ike(IkeSa& old, bool initiator, uint64_t spi_i, uint64_t spi_r, IkeSaKeys keys,
+                           Instant now);
+
+  // ---- informational.cpp ----
+  bool build_informational(IkeSa& sa, Task task, Instant now);
+  void handle_informational_request(IkeSa& sa, const wire::Message& msg,
+                                    const std::vector<wire::Payload>& inner, Instant now);
+  void handle_informational_response(IkeSa& sa, Task& task, const std::vector<wire::Payload>& inner,
+                                     Instant now);
+};
+
+inline wire::ExchangeType exchange_of(TaskKind k) {
+  switch (k) {
+    case TaskKind::Init:
+      return wire::ExchangeType::IkeSaInit;
+    case TaskKind::Auth:
+      return wire::ExchangeType::IkeAuth;
+    case TaskKind::CreateChild:
+    case TaskKind::RekeyChild:
+    case TaskKind::RekeyIke:
+      return wire::ExchangeType::CreateChildSa;
+    default:
+      return wire::ExchangeType::Informational;
+  }
+}
+
+// Helpers shared by the exchange files.
+Bytes spi8(uint64_t spi);
+Bytes spi4(uint32_t spi);
+wire::NotifyPayload notify(wire::NotifyType type, Bytes data = {});
+const wire::NotifyPayload* find_notify(const std::vector<wire::Payload>& ps, wire::NotifyType type);
+template <class T>
+const T* find_payload(const std::vector<wire::Payload>& ps) {
+  for (const auto& p : ps)
+    if (const T* t = std::get_if<T>(&p)) return t;
+  return nullptr;
+}
+// The first error notify of a message, if any.
+const wire::NotifyPayload* first_error(const std::vector<wire::Payload>& ps);
+// Identity <-> ID payload.
+Identity identity_of(uint8_t wire_type, BytesView data);
+template <class IdPayload>
+IdPayload id_payload(const Identity& id) {
+  IdPayload p;
+  p.id_type = static_cast<wire::IdType>(id.type);
+  p.data = id.data;
+  return p;
+}
+
+}  // namespace portunus::ike

@@ -1,0 +1,77 @@
+#include "portunus/ike/sk_payload.h"
+
+#include <variant>
+
+namespace portunus::ike {
+
+Result<Bytes> seal_message(const wire::IkeHeader& header, const std::vector<wire::Payload>& inner,
+                           crypto::Protector& protector, crypto::Random& random) {
+  Bytes plain;
+  wire::PayloadType first = wire::PayloadType::NoNext;
+  if (!inner.empty()) {
+    auto enc = encode_payloads(inner);
+    if (!enc) return Unexpected(enc.error());
+    plain = std::move(*enc);
+    first = wire::payload_type(inner.front());
+  }
+  // RFC 7296 3.14: Padding then Pad Length, so that the encrypted part is a whole number of
+  // cipher blocks. Zero padding octets; the receiver ignores their values.
+  const size_t block = protector.block_size() == 0 ? 1 : protector.block_size();
+  const size_t pad = (block - (plain.size() + 1) % block) % block;
+  plain.insert(plain.end(), pad, 0);
+  plain.push_back(static_cast<uint8_t>(pad));
+
+  const size_t iv_len = protector.iv_size();
+  const size_t icv_len = protector.icv_size();
+  auto prefix = wire::encode_encrypted_prefix(header, {}, first, iv_len + plain.size() + icv_len);
+  if (!prefix) return Unexpected(prefix.error());
+  Bytes out = std::move(*prefix);
+  const size_t aad_len = out.size();
+  const size_t iv_off = out.size();
+  out.resize(iv_off + iv_len);
+  random.fill(MutBytes(out.data() + iv_off, iv_len));
+  const size_t text_off = out.size();
+  out.insert(out.end(), plain.begin(), plain.end());
+  const size_t icv_off = out.size();
+  out.resize(icv_off + icv_len);
+  if (!protector.seal(BytesView(out.data(), aad_len), BytesView(out.data() + iv_off, iv_len),
+                      MutBytes(out.data() + text_off, plain.size()), {},
+                      MutBytes(out.data() + icv_off, icv_len)))
+    return make_error("SK payload encryption failed");
+  return out;
+}
+
+Expected<std::vector<wire::Payload>, OpenError> open_message(BytesView datagram, const wire::Message& msg,
+                                                             crypto::Protector& protector) {
+  if (msg.payloads.empty()) return Unexpected(OpenError::NoSk);
+  const auto* sk = std::get_if<wire::EncryptedPayload>(&msg.payloads.back());
+  if (!sk) return Unexpected(OpenError::NoSk);
+  const BytesView aad = wire::encrypted_prefix(datagram, msg);
+  if (aad.empty() || aad.size() + sk->body.size() != datagram.size()) return Unexpected(OpenError::Malformed);
+  const size_t iv_len = protector.iv_size();
+  const size_t icv_len = protector.icv_size();
+  const size_t block = protector.block_size() == 0 ? 1 : protector.block_size();
+  if (sk->body.size() < iv_len + icv_len + 1) return Unexpected(OpenError::Malformed);
+  const size_t text_len = sk->body.size() - iv_len - icv_len;
+  if (text_len % block != 0) return Unexpected(OpenError::Malformed);
+  // Decrypt a copy: the decoded message stays as received (a retransmission check may
+  // compare it later) and the plaintext never aliases the caller's buffer.
+  Bytes text(sk->body.begin() + static_cast<std::ptrdiff_t>(iv_len),
+             sk->body.begin() + static_cast<std::ptrdiff_t>(iv_len + text_len));
+  const BytesView iv(sk->body.data(), iv_len);
+  const BytesView icv(sk->body.data() + iv_len + text_len, icv_len);
+  if (!protector.open(aad, iv, text, {}, icv)) return Unexpected(OpenError::BadIcv);
+  const size_t pad = text.back();
+  if (pad + 1 > text.size()) return Unexpected(OpenError::Malformed);
+  const size_t inner_len = text.size() - pad - 1;
+  if (inner_len == 0) {
+    if (sk->first_inner != wire::PayloadType::NoNext) return Unexpected(OpenError::BadInner);
+    return std::vector<wire::Payload>{};
+  }
+  auto payloads =
+      wire::decode_payloads(sk->first_inner, BytesView(text.data(), inner_len), aad.size() + iv_len);
+  if (!payloads) return Unexpected(OpenError::BadInner);
+  return std::move(*payloads);
+}
+
+}  // namespace portunus::ike

@@ -1,0 +1,33 @@
+#pragma once
+// The Encrypted and Authenticated payload (RFC 7296 3.14, RFC 5282 for AEAD): building a
+// protected message around an inner payload chain, and verifying + decrypting one.
+// The wire codec carries the SK body raw; this is where the cryptography happens.
+#include <vector>
+
+#include "portunus/base/bytes.h"
+#include "portunus/base/expected.h"
+#include "portunus/crypto/protector.h"
+#include "portunus/crypto/random.h"
+#include "portunus/wire/ike_message.h"
+
+namespace portunus::ike {
+
+// Encodes header + SK{inner}. The IV comes from `random` (unpredictable, as CBC needs; for
+// the counter-mode AEADs a random 64-bit IV is unique with overwhelming probability at IKE
+// message rates). Fails only if the codec refuses the message.
+Result<Bytes> seal_message(const wire::IkeHeader& header, const std::vector<wire::Payload>& inner,
+                           crypto::Protector& protector, crypto::Random& random);
+
+enum class OpenError : uint8_t {
+  NoSk,       // the message's last payload is not SK (or is SKF, which we do not reassemble)
+  Malformed,  // body too short, not block aligned, bad pad length
+  BadIcv,     // authentication failed
+  BadInner,   // the decrypted payload chain does not decode
+};
+
+// Verifies and decrypts the SK payload of a decoded message; returns the inner payloads.
+// `datagram` is the exact octets `msg` was decoded from (the AAD is taken from them).
+Expected<std::vector<wire::Payload>, OpenError> open_message(BytesView datagram, const wire::Message& msg,
+                                                             crypto::Protector& protector);
+
+}  // namespace portunus::ike
