@@ -68,8 +68,9 @@ Result<Fd> make_socket(int domain, int type, int proto, uint32_t fwmark) {
   } else {
     if (setsockopt(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) != 0)
       return make_error(errno_text("setsockopt(IPV6_RECVPKTINFO)"));
-    // One socket per family keeps source-address selection simple and explicit.
-    if (setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0)
+    // One socket per family keeps source-address selection simple and explicit (raw
+    // sockets are per family anyway and refuse the option).
+    if (type == SOCK_DGRAM && setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0)
       return make_error(errno_text("setsockopt(IPV6_V6ONLY)"));
   }
   return fd;
