@@ -17,6 +17,10 @@
 #   nl_charon_start NS NAME CONF_EXTRA   charon with its user-space IPsec backend (see INTEROP.md)
 #   nl_swanctl NAME CMD ARGS...     swanctl CMD against that charon's vici socket
 #   nl_pass MSG / nl_fail MSG       result lines; nl_fail exits 1 (the trap cleans up)
+#   nl_find_binaries BUILD_DIR      locate portunusd / portunusctl
+#   nl_portunusd_start NS NAME CONF portunusd with control socket $NL_DIR/NAME.ctl
+#   nl_ctl NAME ARGS...             portunusctl against it
+#   nl_udp_echo_plus1, nl_udp_send, nl_tcp_transfer   traffic through the tunnel
 
 NL_PIDS=()
 NL_VETHS=0
@@ -315,4 +319,52 @@ sys.exit(0 if got.decode() == hashlib.sha256(data).hexdigest() else 1)
   local rc=$?
   nl_stop "$srv"
   return $rc
+}
+
+# ---- portunusd -----------------------------------------------------------------------------
+
+# nl_find_binaries BUILD_DIR: sets NL_PORTUNUSD and NL_PORTUNUSCTL.
+nl_find_binaries() {
+  local b=$1
+  NL_PORTUNUSD="$b/tools/portunusd/portunusd"
+  NL_PORTUNUSCTL="$b/tools/portunusctl/portunusctl"
+  [ -x "$NL_PORTUNUSD" ] && [ -x "$NL_PORTUNUSCTL" ] || {
+    echo "portunusd/portunusctl not built in $b" >&2
+    return 1
+  }
+}
+
+# nl_portunusd_start NS NAME CONFIG [EXTRA ARGS...]: control socket $NL_DIR/NAME.ctl, log
+# $NL_DIR/NAME.log, pid in $NL_PID; waits until the control socket answers.
+nl_portunusd_start() {
+  local ns=$1 name=$2 conf=$3
+  shift 3
+  nl_spawn "$ns" "$NL_DIR/$name.log" "$NL_PORTUNUSD" --config "$conf" --control-socket "$NL_DIR/$name.ctl" \
+    --log "${NL_LOG_LEVELS:-default=2}" "$@"
+  local pid=$NL_PID
+  if ! nl_wait_until 10 nl_ctl "$name" counters; then
+    nl_alive "$pid" || nl_fail "portunusd $name exited at start (see $name.log)"
+    nl_fail "portunusd $name did not open its control socket"
+  fi
+  NL_PID=$pid
+}
+
+# nl_ctl NAME ARGS...: portunusctl against that daemon.
+nl_ctl() {
+  local name=$1
+  shift
+  "$NL_PORTUNUSCTL" --socket "$NL_DIR/$name.ctl" "$@"
+}
+
+# nl_ctl_established NAME: an IKE SA with at least one Child SA is up.
+nl_ctl_established() {
+  nl_ctl "$1" --json status 2>/dev/null | python3 -c '
+import json, sys
+sas = json.load(sys.stdin)
+sys.exit(0 if any(s["state"] == "established" and s["children"] for s in sas) else 1)'
+}
+
+# nl_ctl_sa_count NAME: number of IKE SAs the daemon reports.
+nl_ctl_sa_count() {
+  nl_ctl "$1" --json status 2>/dev/null | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'
 }
