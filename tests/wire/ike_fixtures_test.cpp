@@ -303,6 +303,7 @@ TEST(IkeDescribe, NamesPayloadsAndFields) {
   EXPECT_NE(inner.find("IDr: ID_IPV4_ADDR 192.0.2.1"), std::string::npos) << inner;
   EXPECT_NE(inner.find("10.1.0.0-10.1.255.255 proto 6 ports 0-65535"), std::string::npos) << inner;
   EXPECT_NE(inner.find("CP: CFG_REQUEST"), std::string::npos) << inner;
+  EXPECT_NE(inner.find("AUTH: SHARED_KEY_MIC, 32 octets"), std::string::npos) << inner;
   std::string odd = describe(with_unknown_payloads());
   EXPECT_NE(odd.find("PAYLOAD_200 (critical)"), std::string::npos) << odd;
   EXPECT_NE(odd.find("N(STATUS_40000)"), std::string::npos) << odd;

@@ -1,6 +1,7 @@
 // Human-readable dump of IKE messages: one line per payload, nested items indented. Transform
 // names are the IANA names (the wire layer cannot use crypto's name tables: it does not link
 // the crypto library, only its id enums).
+#include <algorithm>
 #include <cstdio>
 #include <variant>
 
@@ -42,6 +43,8 @@ std::string_view transform_type_name(crypto::TransformType t) {
       return "KE";
     case crypto::TransformType::Esn:
       return "ESN";
+    default:
+      break;  // crypto's enum may grow: print the number
   }
   return "TRANSFORM";
 }
@@ -196,6 +199,8 @@ std::string transform_name(const Transform& t) {
     case crypto::TransformType::Esn:
       n = t.id == 0 ? "NO_ESN" : t.id == 1 ? "ESN" : "";
       break;
+    default:
+      break;
   }
   std::string s(transform_type_name(t.type));
   if (s == "TRANSFORM") s += std::to_string(static_cast<unsigned>(t.type));
@@ -205,6 +210,28 @@ std::string transform_name(const Transform& t) {
   for (const auto& a : t.other_attributes)
     s += " [attr " + std::to_string(a.type) + (a.tv ? " TV " : " TLV ") + hex_short(a.value) + "]";
   return s;
+}
+
+std::string auth_method_name(crypto::AuthMethod m) {
+  switch (m) {
+    case crypto::AuthMethod::RsaSig:
+      return "RSA_SIG";
+    case crypto::AuthMethod::SharedKeyMic:
+      return "SHARED_KEY_MIC";
+    case crypto::AuthMethod::DssSig:
+      return "DSS_SIG";
+    case crypto::AuthMethod::EcdsaSha256P256:
+      return "ECDSA_SHA256_P256";
+    case crypto::AuthMethod::EcdsaSha384P384:
+      return "ECDSA_SHA384_P384";
+    case crypto::AuthMethod::EcdsaSha512P521:
+      return "ECDSA_SHA512_P521";
+    case crypto::AuthMethod::DigitalSignature:
+      return "DIGITAL_SIGNATURE";
+    default:
+      break;  // crypto's enum may grow: print the number
+  }
+  return "AUTH_METHOD_" + std::to_string(static_cast<unsigned>(m));
 }
 
 std::string protocol_name(uint8_t p) {
@@ -266,7 +293,7 @@ struct Describer {
     return "CERTREQ: " + name(c.encoding) + ", " + sized(c.data);
   }
   std::string operator()(const AuthPayload& a) const {
-    return "AUTH: method " + std::to_string(static_cast<unsigned>(a.method)) + ", " + sized(a.data);
+    return "AUTH: " + auth_method_name(a.method) + ", " + sized(a.data);
   }
   std::string operator()(const NoncePayload& n) const { return "No: " + sized(n.data); }
   std::string operator()(const NotifyPayload& n) const {
