@@ -66,8 +66,8 @@ struct NoncePayload {
   friend bool operator==(const NoncePayload&, const NoncePayload&) = default;
 };
 
-// 3.10 Notify. protocol is 0 when the SPI is empty (it is then ignored on receipt); the SPI
-// size is the size of `spi`.
+// 3.10 Notify. `protocol` is kept as sent: RFC 7296 has senders put 0 there when the SPI is
+// empty and receivers ignore it then. The SPI size is the size of `spi`.
 struct NotifyPayload {
   uint8_t protocol = 0;  // 0 (none/IKE SA), or a ProtocolId value
   NotifyType type = NotifyType::InitialContact;
@@ -91,7 +91,7 @@ struct VendorIdPayload {
 };
 
 // 3.13 Traffic Selector; TSi and TSr share the layout. Only TS_IPV4_ADDR_RANGE and
-// TS_IPV6_ADDR_RANGE are supported; another TS type is a decode error (kUnsupported) so that
+// TS_IPV6_ADDR_RANGE are supported; another TS type is a decode error (DecodeErrorCode::Unsupported) so that
 // the engine can answer TS_UNACCEPTABLE.
 template <PayloadType kType>
 struct TrafficSelectorPayload {
