@@ -35,7 +35,7 @@ TEST(Swanctl, DemoLeftLoadsWithEveryValue) {
   ASSERT_EQ(c.local.size(), 1u);
   EXPECT_EQ(c.local[0].auth, AuthClass::Psk);
   ASSERT_TRUE(c.local[0].id);
-  EXPECT_EQ(c.local[0].id->type, Identity::Type::Rfc822);
+  EXPECT_EQ(c.local[0].id->value.type, ike::IdType::Rfc822Addr);
   EXPECT_EQ(c.remote[0].id->text, "right@portunus.example");
   ASSERT_EQ(c.children.size(), 1u);
   const auto& ch = c.children[0];
@@ -206,11 +206,12 @@ connections {
   ASSERT_EQ(c.local.size(), 2u);
   EXPECT_EQ(c.local[0].section, "local-1");
   EXPECT_EQ(c.local[0].certs, (std::vector<std::string>{"left.pem", "left2.pem"}));
-  EXPECT_EQ(c.local[0].id->type, Identity::Type::Fqdn);
-  EXPECT_EQ(c.local[0].id->data, Bytes(as_bytes("left.example").begin(), as_bytes("left.example").end()));
+  EXPECT_EQ(c.local[0].id->value.type, ike::IdType::Fqdn);
+  EXPECT_EQ(c.local[0].id->value.data,
+            Bytes(as_bytes("left.example").begin(), as_bytes("left.example").end()));
   EXPECT_EQ(c.local[1].auth, AuthClass::Psk);
-  EXPECT_EQ(c.remote[0].id->type, Identity::Type::Ipv6);
-  EXPECT_EQ(c.remote[0].id->data.size(), 16u);
+  EXPECT_EQ(c.remote[0].id->value.type, ike::IdType::Ipv6Addr);
+  EXPECT_EQ(c.remote[0].id->value.data.size(), 16u);
   const auto& ch = c.children[0];
   EXPECT_EQ(ch.local_ts.size(), 2u);
   EXPECT_EQ(ch.local_ts[0].selector.start_port, 80);
@@ -228,36 +229,33 @@ connections {
   EXPECT_EQ(ch.reqid, 7u);
 }
 
-TEST(Swanctl, Identities) {
+// The identity syntax belongs to ike/identity.h (tested there); this checks that the
+// configuration hands the text to it and keeps what was written.
+TEST(Swanctl, IdentitiesAreParsedByTheIkeLayer) {
   struct Case {
     const char* text;
-    Identity::Type type;
+    ike::IdType type;
     std::string data;
   };
   const Case cases[] = {
-      {"%any", Identity::Type::Any, ""},
-      {"192.0.2.1", Identity::Type::Ipv4, std::string("\xc0\x00\x02\x01", 4)},
-      {"@vpn.example", Identity::Type::Fqdn, "vpn.example"},
-      {"vpn.example", Identity::Type::Fqdn, "vpn.example"},
-      {"fqdn:odd@name", Identity::Type::Fqdn, "odd@name"},
-      {"user@example.org", Identity::Type::Rfc822, "user@example.org"},
-      {"@@user.example", Identity::Type::Rfc822, "user.example"},
-      {"@#0a0b", Identity::Type::KeyId, "\x0a\x0b"},
-      {"keyid:#cafe", Identity::Type::KeyId, "\xca\xfe"},
-      {"keyid:abc", Identity::Type::KeyId, "abc"},
+      {"%any", ike::IdType::Any, ""},
+      {"192.0.2.1", ike::IdType::Ipv4Addr, std::string("\xc0\x00\x02\x01", 4)},
+      {"@vpn.example", ike::IdType::Fqdn, "vpn.example"},
+      {"vpn.example", ike::IdType::Fqdn, "vpn.example"},
+      {"user@example.org", ike::IdType::Rfc822Addr, "user@example.org"},
+      {"@#0a0b", ike::IdType::KeyId, "\x0a\x0b"},
   };
   for (const auto& c : cases) {
     auto id = parse_identity(c.text);
     ASSERT_TRUE(id) << c.text << ": " << id.error().message;
-    EXPECT_EQ(id->type, c.type) << c.text;
-    EXPECT_EQ(std::string(id->data.begin(), id->data.end()), c.data) << c.text;
+    EXPECT_EQ(id->text, c.text);
+    EXPECT_EQ(id->value.type, c.type) << c.text;
+    EXPECT_EQ(std::string(id->value.data.begin(), id->value.data.end()), c.data) << c.text;
   }
   auto dn = parse_identity("C=CH, O=strongSwan, CN=moon");
-  ASSERT_TRUE(dn);
-  EXPECT_EQ(dn->type, Identity::Type::Dn);
-  EXPECT_EQ(dn->text, "C=CH, O=strongSwan, CN=moon");
-  EXPECT_FALSE(parse_identity("asn1dn:nodn"));
-  EXPECT_FALSE(parse_identity("@#zz"));
+  ASSERT_TRUE(dn) << dn.error().message;
+  EXPECT_EQ(dn->value.type, ike::IdType::DerAsn1Dn);
+  EXPECT_FALSE(dn->value.data.empty());  // DER
   EXPECT_FALSE(parse_identity("ipv4:notanaddress"));
 }
 
@@ -349,7 +347,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"connections {\n  home {\n    remote {\n      groups = admins\n    }\n  }\n}\n",
                   "swanctl.conf:4: connections.home.remote: key 'groups' is not supported by Portunus"},
         BadConfig{"connections {\n  home {\n    remote {\n      id = ipv4:vpn\n    }\n  }\n}\n",
-                  "swanctl.conf:4: connections.home.remote.id: invalid IP address identity 'ipv4:vpn'"},
+                  "swanctl.conf:4: connections.home.remote.id: identity 'ipv4:vpn': invalid address: vpn"},
         BadConfig{"connections {\n  home {\n    local {\n      round = x\n    }\n  }\n}\n",
                   "swanctl.conf:4: connections.home.local.round: invalid number 'x' (0..255)"},
         BadConfig{"connections {\n  home {\n    local {\n      cert1 {\n      }\n    }\n  }\n}\n",

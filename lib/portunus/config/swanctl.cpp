@@ -18,74 +18,9 @@ const ConnectionConfig* SwanctlConfig::find_connection(std::string_view name) co
 }
 
 Result<Identity> parse_identity(std::string_view text) {
-  Identity id;
-  id.text = std::string(text);
-  std::string_view t = text;
-  auto set = [&](Identity::Type type, std::string_view data) {
-    id.type = type;
-    id.data.assign(data.begin(), data.end());
-  };
-  if (t.empty() || t == "%any") {
-    id.type = Identity::Type::Any;
-    return id;
-  }
-  // Explicit type prefixes, as strongSwan accepts them.
-  auto strip = [&](std::string_view prefix) {
-    if (t.substr(0, prefix.size()) != prefix) return false;
-    t.remove_prefix(prefix.size());
-    return true;
-  };
-  if (strip("fqdn:")) {
-    set(Identity::Type::Fqdn, t);
-    return id;
-  }
-  if (strip("email:") || strip("rfc822:") || strip("userfqdn:")) {
-    set(Identity::Type::Rfc822, t);
-    return id;
-  }
-  if (strip("keyid:")) {
-    if (!t.empty() && t[0] == '#') {
-      auto raw = hex_decode(t.substr(1));
-      if (!raw || raw->empty()) return make_error("invalid hex key id '" + std::string(text) + "'");
-      id.type = Identity::Type::KeyId;
-      id.data = *raw;
-      return id;
-    }
-    set(Identity::Type::KeyId, t);
-    return id;
-  }
-  bool forced_ip = strip("ipv4:") || strip("ipv6:");
-  if (auto a = IpAddress::parse(t)) {
-    id.type = a->is_v4() ? Identity::Type::Ipv4 : Identity::Type::Ipv6;
-    id.data.assign(a->bytes().begin(), a->bytes().end());
-    return id;
-  }
-  if (forced_ip) return make_error("invalid IP address identity '" + std::string(text) + "'");
-  if (strip("asn1dn:") || (t.find('=') != std::string_view::npos && t[0] != '@')) {
-    // A distinguished name ("C=CH, O=example, CN=moon"): kept as text for the IKE layer.
-    if (t.find('=') == std::string_view::npos) {
-      return make_error("identity '" + std::string(text) + "' is not a distinguished name");
-    }
-    id.type = Identity::Type::Dn;
-    return id;
-  }
-  if (t[0] == '@') {
-    if (t.size() > 1 && t[1] == '#') {
-      auto raw = hex_decode(t.substr(2));
-      if (!raw || raw->empty()) return make_error("invalid hex key id '" + std::string(text) + "'");
-      id.type = Identity::Type::KeyId;
-      id.data = *raw;
-      return id;
-    }
-    if (t.size() > 1 && t[1] == '@') {
-      set(Identity::Type::Rfc822, t.substr(2));
-      return id;
-    }
-    set(Identity::Type::Fqdn, t.substr(1));
-    return id;
-  }
-  set(t.find('@') != std::string_view::npos ? Identity::Type::Rfc822 : Identity::Type::Fqdn, t);
-  return id;
+  auto id = ike::parse_identity(text);
+  if (!id) return make_error("identity '" + std::string(text) + "': " + id.error().message);
+  return Identity{std::string(text), std::move(*id)};
 }
 
 std::string address_spec_to_string(const AddressSpec& a) {

@@ -15,6 +15,7 @@
 #include "portunus/base/secure_bytes.h"
 #include "portunus/config/settings.h"
 #include "portunus/config/traffic_selector.h"
+#include "portunus/ike/identity.h"
 #include "portunus/wire/ike_proposal.h"
 
 namespace portunus::config {
@@ -30,14 +31,12 @@ struct AddressSpec {
   friend bool operator==(const AddressSpec&, const AddressSpec&) = default;
 };
 
-// An IKE identity (RFC 7296 3.5) as swanctl writes it.
+// An IKE identity (RFC 7296 3.5) as swanctl writes it. The text forms and their meaning are
+// the IKE layer's (ike/identity.h); the configuration keeps what was written for messages and
+// for writing the configuration back.
 struct Identity {
-  enum class Type : uint8_t { Any = 0, Ipv4 = 1, Fqdn = 2, Rfc822 = 3, Ipv6 = 5, Dn = 9, KeyId = 11 };
-  Type type = Type::Any;
-  std::string text;  // as written ("%any", "@vpn.example", "user@example", "192.0.2.1")
-  // The identification data as it goes on the wire; empty for Dn, whose DER encoding is the
-  // IKE layer's business (ike::parse_identity takes `text`).
-  Bytes data;
+  std::string text;     // as written ("%any", "@vpn.example", "user@example", "C=CH, CN=moon")
+  ike::Identity value;  // type and identification data as they go on the wire
   friend bool operator==(const Identity&, const Identity&) = default;
 };
 Result<Identity> parse_identity(std::string_view text);
