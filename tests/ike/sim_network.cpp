@@ -61,8 +61,27 @@ std::optional<size_t> SimNetwork::route(const IpAddress& addr) const {
   return std::nullopt;
 }
 
+void SimNetwork::add_nat(size_t inside, const IpAddress& public_addr) {
+  Nat n;
+  n.inside = inside;
+  n.public_addr = public_addr;
+  nats_.push_back(std::move(n));
+}
+
 void SimNetwork::transmit(size_t from, Datagram d) {
   ++stats_.sent;
+  // Source translation on the way out of a NAT.
+  for (Nat& n : nats_) {
+    if (n.inside != from) continue;
+    auto key = std::make_pair(d.local.addr, d.local.port);
+    auto it = n.outbound.find(key);
+    if (it == n.outbound.end()) {
+      it = n.outbound.emplace(key, n.next_port).first;
+      n.inbound[n.next_port] = d.local;
+      ++n.next_port;
+    }
+    d.local = Endpoint{n.public_addr, it->second};
+  }
   auto log = [&](const char* what) {
     if (trace)
       trace(std::to_string((now_ - Instant{}).count()) + "ms " + nodes_[from]->name + " " + what + " " +
@@ -73,7 +92,19 @@ void SimNetwork::transmit(size_t from, Datagram d) {
     log("filtered");
     return;
   }
-  auto to = route(d.remote.addr);
+  std::optional<size_t> to;
+  // Destination translation into a NAT: only mapped ports get through.
+  for (Nat& n : nats_) {
+    if (n.public_addr != d.remote.addr) continue;
+    auto it = n.inbound.find(d.remote.port);
+    if (it == n.inbound.end()) {
+      ++stats_.unroutable;
+      return;
+    }
+    d.remote = it->second;
+    to = n.inside;
+  }
+  if (!to) to = route(d.remote.addr);
   if (!to) {
     ++stats_.unroutable;
     return;

@@ -111,6 +111,11 @@ class SimNetwork {
     return r;
   }
 
+  // Puts node `inside` behind a port-translating NAT whose outside address is `public_addr`:
+  // each (private address, port) it sends from gets its own public port, as real NATs do,
+  // and only datagrams to a mapped public port get in.
+  void add_nat(size_t inside, const IpAddress& public_addr);
+
   // Puts a datagram on the link as if node `from` had sent it (a replayed or forged
   // message); it then meets the same loss, duplication and delay as any other.
   void inject(size_t from, Datagram d) { transmit(from, std::move(d)); }
@@ -136,6 +141,13 @@ class SimNetwork {
     Datagram datagram;
     bool operator>(const InFlight& o) const { return at != o.at ? at > o.at : seq > o.seq; }
   };
+  struct Nat {
+    size_t inside = 0;
+    IpAddress public_addr;
+    std::map<std::pair<IpAddress, uint16_t>, uint16_t> outbound;  // private endpoint -> public port
+    std::map<uint16_t, Endpoint> inbound;                         // public port -> private endpoint
+    uint16_t next_port = 40000;
+  };
   void collect(size_t i);
   void transmit(size_t from, Datagram d);
   std::optional<size_t> route(const IpAddress& addr) const;
@@ -148,6 +160,7 @@ class SimNetwork {
   uint64_t seq_ = 0;
   bool stuck_ = false;
   std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<Nat> nats_;
   std::priority_queue<InFlight, std::vector<InFlight>, std::greater<InFlight>> in_flight_;
   NetworkStats stats_;
 };
