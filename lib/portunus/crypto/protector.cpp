@@ -22,7 +22,10 @@ bool is_aes_key_bits(unsigned bits) { return bits == 128 || bits == 192 || bits 
 
 std::string transform_label(EncrId encr, unsigned key_bits) {
   std::string s(name(encr));
-  if (key_bits) s += "_" + std::to_string(key_bits);
+  if (key_bits) {
+    s += '_';
+    s += std::to_string(key_bits);
+  }
   return s;
 }
 
