@@ -134,7 +134,16 @@ void SimNetwork::transmit(size_t from, Datagram d) {
     if (trace)
       trace(std::to_string((now_ - Instant{}).count()) + "ms " + nodes_[from]->name + " sent (+" +
             std::to_string(delay.count()) + "ms) " + describe(in));
-    in_flight_.push(InFlight{now_ + delay, seq_++, *to, in});
+    Datagram copy = in;
+    // No draw when corruption is off, so that existing seeds replay exactly as before.
+    if (profile_.corrupt > 0 && !copy.bytes.empty() && uniform() < profile_.corrupt) {
+      // A bit error the UDP checksum missed (or an attacker on the path): the engine must
+      // drop it (bad ICV, malformed) and recover by retransmission.
+      ++stats_.corrupted;
+      const auto bit = static_cast<size_t>(uniform() * static_cast<double>(copy.bytes.size() * 8));
+      copy.bytes[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    }
+    in_flight_.push(InFlight{now_ + delay, seq_++, *to, std::move(copy)});
   }
 }
 

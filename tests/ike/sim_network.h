@@ -34,6 +34,7 @@ struct LinkProfile {
   Duration delay = 10ms;           // one-way base latency
   Duration jitter = 0ms;           // uniform extra latency in [0, jitter]
   Duration reorder_delay = 200ms;  // upper bound of the extra delay of a reordered datagram
+  double corrupt = 0.0;            // probability one random bit of a delivered copy is flipped
 
   static LinkProfile perfect() { return {}; }
   // The stress profile: 30% loss, duplication and reordering.
@@ -76,6 +77,7 @@ struct NetworkStats {
   uint64_t lost = 0;        // dropped by the link
   uint64_t duplicated = 0;  // extra copies created
   uint64_t reordered = 0;   // given extra delay
+  uint64_t corrupted = 0;   // delivered with one bit flipped
   uint64_t delivered = 0;   // handed to a receiving engine
   uint64_t unroutable = 0;  // no node owns the destination address
   uint64_t timer_calls = 0;
