@@ -92,54 +92,70 @@ inline bool rule_matches(const Rule& r, U128 l, U128 rem, const wire::FlowKey& f
   return r.a_first <= a && a <= r.a_last && r.b_first <= b && b <= r.b_last;
 }
 
-// One group of the tuple space: every rule with these covering prefix lengths.
+// Prefix lengths used as tuple keys: a rule is filed under the longest of these that does
+// not exceed its covering prefix. Few distinct lengths keep the number of groups (and so of
+// probes per lookup) small whatever prefixes and ranges the policies use; the full check in
+// the bucket takes care of the rest.
+unsigned quantize(unsigned len, bool v4) {
+  if (v4) return len & ~7u;
+  static constexpr unsigned kLevels[] = {128, 64, 48, 32, 16, 0};
+  for (unsigned l : kLevels)
+    if (len >= l) return l;
+  return 0;
+}
+
+// One group of the tuple space: every rule filed under these prefix lengths. Open-addressing
+// hash table; each slot holds its rules inline, ordered by rank, so a probe costs one slot
+// access and one access to its rule array.
 struct Tuple {
   uint8_t llen = 0;
   uint8_t rlen = 0;
   Rank min_rank;  // a lower bound of the ranks held (not raised on removal; still correct)
   struct Slot {
     U128 l, r;
-    uint32_t bucket = UINT32_MAX;
+    bool used = false;
+    std::vector<Rule> rules;
   };
   std::vector<Slot> slots = std::vector<Slot>(16);
   size_t used = 0;
-  std::vector<std::vector<Rule*>> buckets;
 
   static uint64_t hash(U128 l, U128 r) { return mix(l.hi ^ mix(l.lo ^ mix(r.hi ^ mix(r.lo)))); }
+  size_t mask() const { return slots.size() - 1; }
 
-  const std::vector<Rule*>* find(U128 l, U128 r) const {
-    size_t m = slots.size() - 1;
-    for (size_t i = hash(l, r) & m;; i = (i + 1) & m) {
+  const Slot* find_from(size_t i, U128 l, U128 r) const {
+    size_t m = mask();
+    for (;; i = (i + 1) & m) {
       const Slot& s = slots[i];
-      if (s.bucket == UINT32_MAX) return nullptr;
-      if (s.l == l && s.r == r) return &buckets[s.bucket];
+      if (!s.used) return nullptr;
+      if (s.l == l && s.r == r) return &s;
     }
   }
 
-  std::vector<Rule*>& find_or_insert(U128 l, U128 r) {
+  std::vector<Rule>& find_or_insert(U128 l, U128 r) {
     if ((used + 1) * 2 > slots.size()) grow();
-    size_t m = slots.size() - 1;
+    size_t m = mask();
     for (size_t i = hash(l, r) & m;; i = (i + 1) & m) {
       Slot& s = slots[i];
-      if (s.bucket == UINT32_MAX) {
-        s = {l, r, static_cast<uint32_t>(buckets.size())};
-        buckets.emplace_back();
+      if (!s.used) {
+        s.l = l;
+        s.r = r;
+        s.used = true;
         ++used;
-        return buckets.back();
+        return s.rules;
       }
-      if (s.l == l && s.r == r) return buckets[s.bucket];
+      if (s.l == l && s.r == r) return s.rules;
     }
   }
 
   void grow() {
     std::vector<Slot> old = std::move(slots);
-    slots.assign(old.size() * 2, Slot{});
-    size_t m = slots.size() - 1;
-    for (const Slot& s : old) {
-      if (s.bucket == UINT32_MAX) continue;
+    slots = std::vector<Slot>(old.size() * 2);
+    size_t m = mask();
+    for (Slot& s : old) {
+      if (!s.used) continue;
       size_t i = hash(s.l, s.r) & m;
-      while (slots[i].bucket != UINT32_MAX) i = (i + 1) & m;
-      slots[i] = s;
+      while (slots[i].used) i = (i + 1) & m;
+      slots[i] = std::move(s);
     }
   }
 };
@@ -282,17 +298,17 @@ Result<PolicyId> Spd::add(Policy p) {
   r.rank = {p.priority, impl_->next_seq++};
   r.policy = &e->policy;
 
-  auto llen = static_cast<uint8_t>(covering_prefix(r.lf, r.ll, v4));
-  auto rlen = static_cast<uint8_t>(covering_prefix(r.rf, r.rl, v4));
+  auto llen = static_cast<uint8_t>(quantize(covering_prefix(r.lf, r.ll, v4), v4));
+  auto rlen = static_cast<uint8_t>(quantize(covering_prefix(r.rf, r.rl, v4), v4));
   Table& t = impl_->table(p.direction, fam);
   Tuple& tuple = t.get(llen, rlen);
   e->tuple = &tuple;
   e->lkey = mask_addr(r.lf, llen, v4);
   e->rkey = mask_addr(r.rf, rlen, v4);
-  std::vector<Rule*>& bucket = tuple.find_or_insert(e->lkey, e->rkey);
-  auto pos = std::upper_bound(bucket.begin(), bucket.end(), &r,
-                              [](const Rule* a, const Rule* b) { return a->rank < b->rank; });
-  bucket.insert(pos, &r);
+  std::vector<Rule>& bucket = tuple.find_or_insert(e->lkey, e->rkey);
+  auto pos = std::upper_bound(bucket.begin(), bucket.end(), r,
+                              [](const Rule& a, const Rule& b) { return a.rank < b.rank; });
+  bucket.insert(pos, r);
   if (r.rank < tuple.min_rank) {
     tuple.min_rank = r.rank;
     t.lowered(tuple);
@@ -308,7 +324,9 @@ bool Spd::remove(PolicyId id) {
   if (it == impl_->entries.end()) return false;
   Entry& e = *it->second;
   auto& bucket = e.tuple->find_or_insert(e.lkey, e.rkey);
-  bucket.erase(std::remove(bucket.begin(), bucket.end(), &e.rule), bucket.end());
+  const Policy* gone = &e.policy;
+  bucket.erase(std::remove_if(bucket.begin(), bucket.end(), [&](const Rule& x) { return x.policy == gone; }),
+               bucket.end());
   impl_->entries.erase(it);
   ++impl_->generation;
   return true;
@@ -352,16 +370,33 @@ const Policy* Spd::lookup_uncached(Direction dir, const wire::FlowKey& flow) con
   U128 dst = load_addr(flow.dst, flow.family);
   U128 l = out ? src : dst;
   U128 r = out ? dst : src;
+  // First compute every group's slot and prefetch it, so that the (mostly cache-missing)
+  // probes of all groups overlap instead of running one after another.
+  constexpr size_t kBatch = 64;
+  size_t n = std::min(t.tuples.size(), kBatch);
+  U128 lk[kBatch], rk[kBatch];
+  size_t slot[kBatch];
+  for (size_t i = 0; i < n; ++i) {
+    const Tuple& tuple = *t.tuples[i];
+    lk[i] = mask_addr(l, tuple.llen, v4);
+    rk[i] = mask_addr(r, tuple.rlen, v4);
+    slot[i] = Tuple::hash(lk[i], rk[i]) & tuple.mask();
+    __builtin_prefetch(&tuple.slots[slot[i]]);
+  }
   const Rule* best = nullptr;
-  for (const auto& tp : t.tuples) {
-    const Tuple& tuple = *tp;
+  for (size_t i = 0; i < t.tuples.size(); ++i) {
+    const Tuple& tuple = *t.tuples[i];
     if (best && !(tuple.min_rank < best->rank)) break;
-    const std::vector<Rule*>* bucket = tuple.find(mask_addr(l, tuple.llen, v4), mask_addr(r, tuple.rlen, v4));
-    if (!bucket) continue;
-    for (const Rule* rule : *bucket) {
-      if (best && !(rule->rank < best->rank)) break;
-      if (rule_matches(*rule, l, r, flow, out)) {
-        best = rule;
+    const Tuple::Slot* s =
+        i < n ? tuple.find_from(slot[i], lk[i], rk[i])
+              : tuple.find_from(
+                    Tuple::hash(mask_addr(l, tuple.llen, v4), mask_addr(r, tuple.rlen, v4)) & tuple.mask(),
+                    mask_addr(l, tuple.llen, v4), mask_addr(r, tuple.rlen, v4));
+    if (!s) continue;
+    for (const Rule& rule : s->rules) {
+      if (best && !(rule.rank < best->rank)) break;
+      if (rule_matches(rule, l, r, flow, out)) {
+        best = &rule;
         break;
       }
     }
