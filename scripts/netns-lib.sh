@@ -368,3 +368,6 @@ sys.exit(0 if any(s["state"] == "established" and s["children"] for s in sas) el
 nl_ctl_sa_count() {
   nl_ctl "$1" --json status 2>/dev/null | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'
 }
+
+# nl_ctl_no_sas NAME: the daemon reports no IKE SA (a function, so nl_wait_until re-evaluates it).
+nl_ctl_no_sas() { [ "$(nl_ctl_sa_count "$1")" = 0 ]; }

@@ -69,6 +69,8 @@ CONF
 }
 
 charon_sas() { nl_swanctl "$1" --list-sas 2>/dev/null | grep -c "ESTABLISHED"; }
+charon_up() { [ "$(charon_sas "$1")" -ge 1 ]; }
+charon_down() { [ "$(charon_sas "$1")" = 0 ]; }
 
 n=0
 passed=0
@@ -106,7 +108,7 @@ scenario() {
     fi
   fi
   [ -z "$why" ] && { nl_wait_until 10 nl_ctl_established "$name" || why="portunusd has no established Child SA"; }
-  [ -z "$why" ] && { nl_wait_until 5 test "$(charon_sas "c$n")" -ge 1 || why="charon has no established IKE SA"; }
+  [ -z "$why" ] && { nl_wait_until 5 charon_up "c$n" || why="charon has no established IKE SA"; }
   [ -z "$why" ] && { nl_exec "$L" ping -c 2 -i 0.2 -W 2 -I 198.51.100.1 203.0.113.1 >/dev/null 2>&1 || why="ping left -> right"; }
   [ -z "$why" ] && { nl_exec "$R" ping -c 2 -i 0.2 -W 2 -I 203.0.113.1 198.51.100.1 >/dev/null 2>&1 || why="ping right -> left"; }
   if [ -z "$why" ]; then
@@ -120,10 +122,10 @@ scenario() {
     # Terminate from the side that did not initiate; both must drop their SAs.
     if [ "$initiator" = portunusd ]; then
       nl_swanctl "c$n" --terminate --ike interop --timeout 10 >/dev/null 2>&1 || why="swanctl --terminate failed"
-      [ -z "$why" ] && { nl_wait_until 5 test "$(nl_ctl_sa_count "$name")" = 0 || why="portunusd kept its SA after charon's Delete"; }
+      [ -z "$why" ] && { nl_wait_until 5 nl_ctl_no_sas "$name" || why="portunusd kept its SA after charon's Delete"; }
     else
       nl_ctl "$name" terminate interop >/dev/null 2>&1 || why="portunusctl terminate failed"
-      [ -z "$why" ] && { nl_wait_until 5 test "$(charon_sas "c$n")" = 0 || why="charon kept its SA after portunusd's Delete"; }
+      [ -z "$why" ] && { nl_wait_until 5 charon_down "c$n" || why="charon kept its SA after portunusd's Delete"; }
     fi
   fi
   nl_stop "$ppid"

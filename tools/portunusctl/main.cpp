@@ -242,6 +242,13 @@ int main(int argc, char** argv) {
   auto* terminate = app.add_subcommand("terminate", "delete the IKE SAs of a connection (or one by --ike)");
   terminate->add_option("connection", conn, "connection name");
   terminate->add_option("--ike", ike_id, "IKE SA id (from status)");
+  bool rekey_ike = false;
+  auto* rekey = app.add_subcommand("rekey", "rekey the Child SAs of a connection (or its IKE SA with --ike)");
+  rekey->add_option("connection", conn, "connection name")->required();
+  rekey->add_option("--child", child, "only this child");
+  rekey->add_flag("--ike", rekey_ike, "rekey the IKE SA instead");
+  auto* dpd = app.add_subcommand("dpd", "send a liveness check (empty INFORMATIONAL) on a connection");
+  dpd->add_option("connection", conn, "connection name")->required();
   auto* reload = app.add_subcommand("reload", "re-read the configuration (like SIGHUP)");
   auto* flush = app.add_subcommand("flush", "delete every SA (politely for IKE)");
 
@@ -322,6 +329,14 @@ int main(int argc, char** argv) {
     }
     auto r = call("terminate", args, &st);
     if (r) fmt::print("terminated\n");
+    return st;
+  }
+  if (*rekey || *dpd) {
+    auto r =
+        call(*rekey ? "rekey" : "dpd", {{"connection", conn}, {"child", child}, {"ike", rekey_ike}}, &st);
+    if (r)
+      fmt::print("{} started on IKE SA {}\n", *rekey ? "rekey" : "liveness check",
+                 (*r)["ike_sa"].get<uint64_t>());
     return st;
   }
   if (*reload) {

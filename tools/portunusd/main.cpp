@@ -61,6 +61,12 @@ int main(int argc, char** argv) {
   app.add_option("--table", opt.route_table, "routing table for the remote selectors")->capture_default_str();
   app.add_option("--ike-port", opt.ike_port, "IKE port")->capture_default_str();
   app.add_option("--natt-port", opt.natt_port, "NAT-T port (IKE and ESP-in-UDP)")->capture_default_str();
+  app.add_option("--retransmit-timeout", opt.retransmit_timeout_ms, "first IKE retransmission after (ms)")
+      ->capture_default_str();
+  app.add_option("--retransmit-base", opt.retransmit_base, "IKE retransmission backoff factor")
+      ->capture_default_str();
+  app.add_option("--retransmit-tries", opt.retransmit_tries, "IKE retransmissions before giving up")
+      ->capture_default_str();
   app.add_option("--export-keys", opt.key_export_dir,
                  "write IKE and ESP keys for Wireshark into this directory (ikev2_decryption_table, esp_sa); "
                  "exposes key material, for debugging only");

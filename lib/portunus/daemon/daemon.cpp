@@ -132,6 +132,9 @@ Result<void> Daemon::load_config(const std::string& path, config::SwanctlConfig*
   auto ec = to_engine_config(*cfg);
   if (!ec) return make_error(ec.error().message);
   ec->export_keys = !options_.key_export_dir.empty();
+  ec->retransmit.timeout = ike::Duration(options_.retransmit_timeout_ms);
+  ec->retransmit.base = options_.retransmit_base;
+  ec->retransmit.tries = options_.retransmit_tries;
   *out = std::move(*cfg);
   *engine = std::move(*ec);
   return {};
@@ -348,15 +351,17 @@ Result<void> DataPlane::install_child_sa(const ike::ChildSaParams& p) {
   const ipsec::Mode mode = p.mode == ike::IpsecMode::Tunnel ? ipsec::Mode::Tunnel : ipsec::Mode::Transport;
 
   std::vector<ipsec::Selector> inbound_selectors;
-  ipsec::PolicyId out_policy = ipsec::kNoPolicy;
-  // A trap policy of this reqid already classifies the traffic; otherwise the Child SA brings
-  // its own policies (start_action=none/start, responder side).
-  const ipsec::Policy* existing = d.ipsec_->spd().find_by_reqid(ipsec::Direction::Outbound, p.reqid);
-  for (const auto& l : p.local_ts) {
-    for (const auto& r : p.remote_ts) {
-      if (l.start_addr.family() != r.start_addr.family()) continue;
-      ipsec::Selector sel = ipsec::Selector::from_ts(l, r);
-      inbound_selectors.push_back(sel);
+  for (const auto& l : p.local_ts)
+    for (const auto& r : p.remote_ts)
+      if (l.start_addr.family() == r.start_addr.family())
+        inbound_selectors.push_back(ipsec::Selector::from_ts(l, r));
+  Daemon::ReqidPolicies& shared = d.reqid_policies_[p.reqid];
+  std::vector<ipsec::PolicyId> created;
+  if (shared.refs == 0) {
+    // A trap policy of this reqid already classifies outbound traffic; otherwise the Child
+    // SA brings its own (start_action=none/start, responder side).
+    const bool have_out = d.ipsec_->spd().find_by_reqid(ipsec::Direction::Outbound, p.reqid) != nullptr;
+    for (const auto& sel : inbound_selectors) {
       ipsec::Policy in;
       in.direction = ipsec::Direction::Inbound;
       in.selector = sel;
@@ -366,16 +371,27 @@ Result<void> DataPlane::install_child_sa(const ike::ChildSaParams& p) {
       in.tunnel_remote = p.remote.addr;
       in.reqid = p.reqid;
       in.priority = 1000;
-      if (auto id = d.ipsec_->add_policy(in)) rec.policies.push_back(*id);
-      if (existing) continue;
+      auto id = d.ipsec_->add_policy(in);
+      if (!id) return make_error("inbound policy: " + id.error().message);
+      created.push_back(*id);
+      if (have_out) continue;
       ipsec::Policy out = in;
       out.direction = ipsec::Direction::Outbound;
-      auto id = d.ipsec_->add_policy(out);
-      if (!id) return make_error("outbound policy: " + id.error().message);
-      rec.policies.push_back(*id);
-      if (out_policy == ipsec::kNoPolicy) out_policy = *id;
+      auto oid = d.ipsec_->add_policy(out);
+      if (!oid) {
+        for (auto c : created) d.ipsec_->remove_policy(c);
+        return make_error("outbound policy: " + oid.error().message);
+      }
+      created.push_back(*oid);
     }
+    shared.policies = created;
   }
+  auto release_policies = [&] {
+    if (shared.refs == 0) {
+      for (auto c : shared.policies) d.ipsec_->remove_policy(c);
+      d.reqid_policies_.erase(p.reqid);
+    }
+  };
   auto make = [&](ipsec::Direction dir) {
     ipsec::SaParams s;
     s.direction = dir;
@@ -399,20 +415,20 @@ Result<void> DataPlane::install_child_sa(const ike::ChildSaParams& p) {
     s.hard.bytes = p.lifetimes.life_bytes;
     s.hard.packets = p.lifetimes.life_packets;
     if (dir == ipsec::Direction::Inbound) s.selectors = inbound_selectors;
-    if (dir == ipsec::Direction::Outbound && out_policy != ipsec::kNoPolicy) s.policy = out_policy;
     return s;
   };
   auto in_id = d.ipsec_->install_sa(make(ipsec::Direction::Inbound), now);
   if (!in_id) {
-    for (auto id : rec.policies) d.ipsec_->remove_policy(id);
+    release_policies();
     return make_error("inbound SA: " + in_id.error().message);
   }
   auto out_id = d.ipsec_->install_sa(make(ipsec::Direction::Outbound), now);
   if (!out_id) {
     d.ipsec_->remove_sa(*in_id);
-    for (auto id : rec.policies) d.ipsec_->remove_policy(id);
+    release_policies();
     return make_error("outbound SA: " + out_id.error().message);
   }
+  ++shared.refs;
   auto src = d.preferred_source(p.local_ts);
   for (const auto& r : p.remote_ts)
     for (const auto& pre : range_to_prefixes(r.start_addr, r.end_addr)) {
@@ -433,7 +449,11 @@ void DataPlane::delete_child_sa(const ike::ChildSaRef& ref) {
   d.ipsec_->sad().remove_by_spi(ipsec::Direction::Outbound, ref.spi_out);
   auto it = d.children_.find(ref.spi_in);
   if (it != d.children_.end()) {
-    for (auto id : it->second.policies) d.ipsec_->remove_policy(id);
+    auto shared = d.reqid_policies_.find(it->second.reqid);
+    if (shared != d.reqid_policies_.end() && --shared->second.refs <= 0) {
+      for (auto id : shared->second.policies) d.ipsec_->remove_policy(id);
+      d.reqid_policies_.erase(shared);
+    }
     for (const auto& p : it->second.routes) d.remove_route(p);
     d.children_.erase(it);
   }
@@ -922,6 +942,35 @@ nlohmann::json Daemon::handle_control(const std::string& command, const nlohmann
       drive();
     }
     result = nullptr;
+  } else if (command == "rekey" || command == "dpd") {
+    // By connection name: the first established IKE SA of it (what a person means).
+    std::string conn = args.value("connection", "");
+    if (!config_.find_connection(conn))
+      return ctl_error(ctl_code::kNotFound, "no connection named '" + conn + "'");
+    std::string child = args.value("child", "");
+    bool ike_sa = args.value("ike", false);
+    for (const auto& s : ike_->status()) {
+      if (s.connection != conn || s.state != "established") continue;
+      Result<void> r;
+      if (command == "dpd") {
+        r = ike_->send_dpd(s.id, now);
+      } else if (ike_sa) {
+        r = ike_->rekey_ike(s.id, now);
+      } else {
+        bool any = false;
+        for (const auto& c : s.children) {
+          if (!child.empty() && c.name != child) continue;
+          any = true;
+          r = ike_->rekey_child(s.id, c.spi_in, now);
+          if (!r) break;
+        }
+        if (!any) return ctl_error(ctl_code::kNotFound, "no Child SA '" + child + "' in " + conn);
+      }
+      drive();
+      if (!r) return ctl_error(ctl_code::kFailed, r.error().message);
+      return ctl_ok({{"ike_sa", s.id}});
+    }
+    return ctl_error(ctl_code::kNotFound, "connection '" + conn + "' has no established IKE SA");
   } else if (command == "reload") {
     config::SwanctlConfig cfg;
     ike::EngineConfig ec;

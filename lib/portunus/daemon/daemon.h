@@ -36,6 +36,11 @@ struct DaemonOptions {
   uint32_t rule_priority = 0x5054;
   uint16_t ike_port = 500;
   uint16_t natt_port = 4500;
+  // IKE retransmission (strongswan.conf's charon.retransmit_* in spirit): first timeout,
+  // growth factor and number of retransmissions before a peer is declared dead.
+  uint32_t retransmit_timeout_ms = 4000;
+  double retransmit_base = 1.8;
+  uint32_t retransmit_tries = 5;
   // Opt-in: append Wireshark key records (ikev2_decryption_table and esp_sa lines) here.
   std::string key_export_dir;
 };
@@ -72,8 +77,13 @@ class Daemon {
     uint32_t reqid = 0;
     uint32_t spi_in = 0;
     uint32_t spi_out = 0;
-    std::vector<ipsec::PolicyId> policies;  // policies created for this Child SA (not trap ones)
     std::vector<Prefix> routes;
+  };
+  // Policies installed for negotiated Child SAs, shared by every SA of the reqid: a rekey
+  // installs the new SA before the old one is deleted, so they must outlive any single SA.
+  struct ReqidPolicies {
+    std::vector<ipsec::PolicyId> policies;
+    int refs = 0;
   };
   struct TrapRecord {
     std::string connection, child;
@@ -131,6 +141,7 @@ class Daemon {
   std::optional<ike::Instant> ike_timer_at_;
 
   std::map<uint32_t, ChildRecord> children_;  // by spi_in
+  std::map<uint32_t, ReqidPolicies> reqid_policies_;
   std::vector<TrapRecord> traps_;
   std::map<Prefix, int> route_refs_;
   std::map<ipsec::PolicyId, uint64_t> policy_hits_;
