@@ -114,17 +114,16 @@ class EcpKeyExchange final : public KeyExchange {
  public:
   EcpKeyExchange(KeGroup g, int nid, size_t l) : group_(g), nid_(nid), l_(l) {}
 
-  // d must already be in [1, n-1].
-  Result<void> init(const BIGNUM* d) {
-    EcGroupPtr grp(EC_GROUP_new_by_curve_name(nid_));
+  // d must already be in [1, n-1]; grp is the group of nid.
+  Result<void> init(const BIGNUM* d, const EC_GROUP* grp) {
     BnCtxPtr bn_ctx(BN_CTX_new());
-    EcPointPtr q(grp ? EC_POINT_new(grp.get()) : nullptr);
-    if (!grp || !bn_ctx || !q || EC_POINT_mul(grp.get(), q.get(), d, nullptr, nullptr, bn_ctx.get()) != 1) {
+    EcPointPtr q(EC_POINT_new(grp));
+    if (!bn_ctx || !q || EC_POINT_mul(grp, q.get(), d, nullptr, nullptr, bn_ctx.get()) != 1) {
       return make_error("cannot compute the " + group_label(group_) +
                         " public value: " + last_openssl_error());
     }
     Bytes uncompressed(1 + 2 * l_);
-    if (EC_POINT_point2oct(grp.get(), q.get(), POINT_CONVERSION_UNCOMPRESSED, uncompressed.data(),
+    if (EC_POINT_point2oct(grp, q.get(), POINT_CONVERSION_UNCOMPRESSED, uncompressed.data(),
                            uncompressed.size(), bn_ctx.get()) != uncompressed.size()) {
       return make_error("cannot encode the " + group_label(group_) + " public value");
     }
@@ -205,7 +204,7 @@ Result<std::unique_ptr<KeyExchange>> make_ecp(KeGroup g, Random* rng, BytesView 
   }
   BN_set_flags(d.get(), BN_FLG_CONSTTIME);
   auto ke = std::make_unique<EcpKeyExchange>(g, nid, l);
-  auto ok = ke->init(d.get());
+  auto ok = ke->init(d.get(), grp.get());
   if (!ok) return Unexpected(ok.error());
   return std::unique_ptr<KeyExchange>(std::move(ke));
 }
