@@ -17,6 +17,8 @@ using detail::CipherPtr;
 constexpr size_t kAeadSaltSize = 4;  // RFC 4106 / 4543 / 5282 / 7634 salt, RFC 3686 nonce
 constexpr size_t kAeadIvSize = 8;
 constexpr size_t kAeadTagSize = 16;
+// EVP takes int lengths; no ESP or IKE message comes near this.
+constexpr size_t kMaxText = 1u << 30;
 
 bool is_aes_key_bits(unsigned bits) { return bits == 128 || bits == 192 || bits == 256; }
 
@@ -63,6 +65,7 @@ class AeadProtector final : public Protector {
 
   bool seal(BytesView aad, BytesView iv, MutBytes text, BytesView trailer, MutBytes icv) override {
     if (iv.size() != kAeadIvSize || icv.size() != icv_size_ || !trailer.empty()) return false;
+    if (text.size() > kMaxText || aad.size() > kMaxText) return false;
     EVP_CIPHER_CTX* ctx = enc_.get();
     if (!start(ctx, iv, 1) || !feed(ctx, aad, iv, text)) return false;
     uint8_t tail[kAeadTagSize];
@@ -78,6 +81,7 @@ class AeadProtector final : public Protector {
 
   bool open(BytesView aad, BytesView iv, MutBytes text, BytesView trailer, BytesView icv) override {
     if (iv.size() != kAeadIvSize || icv.size() != icv_size_ || !trailer.empty()) return false;
+    if (text.size() > kMaxText || aad.size() > kMaxText) return false;
     EVP_CIPHER_CTX* ctx = dec_.get();
     if (!start(ctx, iv, 0) || !feed(ctx, aad, iv, text)) return false;
     // OpenSSL compares the tag in constant time inside Final.
@@ -159,7 +163,8 @@ class CipherIntegProtector final : public Protector {
 
  private:
   bool check(BytesView iv, MutBytes text, size_t icv_len) const {
-    return iv.size() == iv_size_ && text.size() % block_size_ == 0 && icv_len == icv_size();
+    return iv.size() == iv_size_ && text.size() <= kMaxText && text.size() % block_size_ == 0 &&
+           icv_len == icv_size();
   }
 
   bool crypt(EVP_CIPHER_CTX* ctx, int enc, BytesView iv, MutBytes text) {
