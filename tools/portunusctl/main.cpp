@@ -273,6 +273,10 @@ int main(int argc, char** argv) {
   sa_del->add_option("--direction", dir, "in or out")->required();
   sa_del->add_option("--spi", spi, "SPI")->required();
 
+  std::string setkey_file;
+  auto* setkey = app.add_subcommand(
+      "setkey", "manual keying from a setkey(8) file (add, delete, flush, spdadd, spdflush)");
+  setkey->add_option("-f,--file", setkey_file, "the setkey file")->required();
   auto* config = app.add_subcommand("config", "configuration");
   config->require_subcommand(1);
   auto* dump = config->add_subcommand("dump", "print the running configuration as swanctl.conf (no secrets)");
@@ -368,6 +372,20 @@ int main(int argc, char** argv) {
   if (*sa_del) {
     auto r = call("sa-del", {{"direction", dir}, {"spi", spi}}, &st);
     if (r) fmt::print("SA removed\n");
+    return st;
+  }
+  if (*setkey) {
+    std::ifstream in(setkey_file);
+    if (!in) {
+      fmt::print(stderr, "portunusctl: cannot read {}\n", setkey_file);
+      return kExitUsage;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    auto r = call("setkey", {{"text", text.str()}, {"file", setkey_file}}, &st);
+    if (r)
+      fmt::print("{} SA(s), {} policy(ies) installed\n", (*r)["sas"].get<size_t>(),
+                 (*r)["policies"].get<size_t>());
     return st;
   }
   if (*dump) {

@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 
 #include "portunus/config/proposal_keywords.h"
+#include "portunus/config/setkey.h"
+#include "portunus/config/setkey_ipsec.h"
 #include "portunus/config/traffic_selector.h"
 #include "portunus/crypto/random.h"
 #include "portunus/daemon/config_map.h"
@@ -885,6 +887,82 @@ nlohmann::json Daemon::sa_del(const nlohmann::json& args) {
   return ctl_ok(nullptr);
 }
 
+// Manual keying from a setkey(8) file (its text comes in the request: the daemon may not see
+// the client's files). Commands are applied in order; the first error stops and names its line.
+nlohmann::json Daemon::setkey(const nlohmann::json& args) {
+  auto cmds = config::setkey::parse(args.value("text", ""), args.value("file", "setkey"));
+  if (!cmds) return ctl_error(ctl_code::kBadRequest, cmds.error().message);
+  auto locals = local_addresses();
+  auto now = ipsec_now();
+  size_t sas = 0, policies = 0;
+  auto where = [](const config::setkey::Command& c) {
+    return fmt::format("{}:{}", c.where.file, c.where.line);
+  };
+  for (const auto& c : *cmds) {
+    using config::setkey::Op;
+    switch (c.op) {
+      case Op::Add: {
+        auto p = config::setkey::to_sa_params(c, locals);
+        if (!p) return ctl_error(ctl_code::kFailed, p.error().message);
+        auto id = ipsec_->install_sa(std::move(*p), now);
+        if (!id) return ctl_error(ctl_code::kFailed, fmt::format("{}: {}", where(c), id.error().message));
+        ++sas;
+        break;
+      }
+      case Op::Delete: {
+        bool inbound = std::find(locals.begin(), locals.end(), c.sa.dst.address) != locals.end();
+        ipsec_->sad().remove_by_spi(inbound ? ipsec::Direction::Inbound : ipsec::Direction::Outbound,
+                                    c.sa.spi);
+        break;
+      }
+      case Op::Flush:
+        for (auto* sa : ipsec_->sad().all()) ipsec_->remove_sa(sa->id);
+        break;
+      case Op::SpdAdd: {
+        auto pol = config::setkey::to_policy(c);
+        if (!pol) return ctl_error(ctl_code::kFailed, pol.error().message);
+        ManualPolicy mp;
+        bool outbound = pol->direction == ipsec::Direction::Outbound;
+        auto remote = pol->selector.remote;
+        auto local = pol->selector.local;
+        auto id = ipsec_->add_policy(std::move(*pol));
+        if (!id) return ctl_error(ctl_code::kFailed, fmt::format("{}: {}", where(c), id.error().message));
+        mp.id = *id;
+        if (outbound) {
+          // Outbound traffic reaches us only if it is routed into the TUN device.
+          std::optional<IpAddress> src;
+          for (const auto& a : locals)
+            if (local.contains(a)) {
+              src = a;
+              break;
+            }
+          for (const auto& pre : range_to_prefixes(remote.first, remote.last)) {
+            add_route(pre, src);
+            mp.routes.push_back(pre);
+          }
+        }
+        manual_policies_.push_back(std::move(mp));
+        ++policies;
+        break;
+      }
+      case Op::SpdFlush:
+        for (auto& mp : manual_policies_) {
+          ipsec_->remove_policy(mp.id);
+          for (const auto& pre : mp.routes) remove_route(pre);
+        }
+        manual_policies_.clear();
+        break;
+      default:
+        return ctl_error(
+            ctl_code::kFailed,
+            fmt::format("{}: get, deleteall and spddelete are not supported by portunusd", where(c)));
+    }
+  }
+  log(Subsys::Cfg, Level::Info, "setkey {}: {} SA(s), {} policy(ies) installed", args.value("file", ""), sas,
+      policies);
+  return ctl_ok({{"sas", sas}, {"policies", policies}});
+}
+
 nlohmann::json Daemon::handle_control(const std::string& command, const nlohmann::json& args) {
   auto now = ike_now();
   nlohmann::json result;
@@ -987,6 +1065,8 @@ nlohmann::json Daemon::handle_control(const std::string& command, const nlohmann
     return sa_add(args);
   } else if (command == "sa-del") {
     return sa_del(args);
+  } else if (command == "setkey") {
+    return setkey(args);
   } else if (command == "config-dump") {
     result = config::dump_swanctl(config_, false);
   } else {

@@ -120,6 +120,7 @@ class Daemon {
   nlohmann::json policies_json();
   nlohmann::json sa_add(const nlohmann::json& args);
   nlohmann::json sa_del(const nlohmann::json& args);
+  nlohmann::json setkey(const nlohmann::json& args);
 
   ike::Instant ike_now() const;
   ipsec::Seconds ipsec_now() const;
@@ -145,7 +146,11 @@ class Daemon {
   std::vector<TrapRecord> traps_;
   std::map<Prefix, int> route_refs_;
   std::map<ipsec::PolicyId, uint64_t> policy_hits_;
-  std::map<uint32_t, std::pair<ipsec::SaId, ipsec::SaId>> manual_sas_;  // sa add: in/out ids by spi
+  struct ManualPolicy {
+    ipsec::PolicyId id = ipsec::kNoPolicy;
+    std::vector<Prefix> routes;
+  };
+  std::vector<ManualPolicy> manual_policies_;  // from setkey spdadd
   uint64_t tun_rx_ = 0, tun_tx_ = 0, esp_rx_ = 0, esp_tx_ = 0, send_errors_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   int exit_status_ = 0;

@@ -53,6 +53,24 @@ std::vector<Prefix> range_to_prefixes(const IpAddress& start, const IpAddress& e
   return out;
 }
 
+std::vector<IpAddress> local_addresses() {
+  std::vector<IpAddress> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr) continue;
+    if (i->ifa_addr->sa_family == AF_INET) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+      out.push_back(IpAddress::v4(BytesView(reinterpret_cast<const uint8_t*>(&sin->sin_addr), 4)));
+    } else if (i->ifa_addr->sa_family == AF_INET6) {
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+      out.push_back(IpAddress::v6(BytesView(reinterpret_cast<const uint8_t*>(&sin6->sin6_addr), 16)));
+    }
+  }
+  freeifaddrs(list);
+  return out;
+}
+
 std::optional<IpAddress> local_address_in(const IpAddress& start, const IpAddress& end) {
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return std::nullopt;

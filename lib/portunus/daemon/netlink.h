@@ -33,6 +33,9 @@ std::vector<Prefix> range_to_prefixes(const IpAddress& start, const IpAddress& e
 // source (so locally generated packets carry an address the peer's selectors accept).
 std::optional<IpAddress> local_address_in(const IpAddress& start, const IpAddress& end);
 
+// Every address configured on this host (getifaddrs), both families.
+std::vector<IpAddress> local_addresses();
+
 class Netlink {
  public:
   static Result<Netlink> open();
