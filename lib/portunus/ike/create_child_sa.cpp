@@ -228,7 +228,7 @@ void Engine::Impl::handle_create_child_request(IkeSa& sa, const wire::Message& m
     if (old->state == ChildState::Rekeyed) return answer_error(NotifyType::TemporaryFailure);
     fixed = child_config(*conn, old->name);
     if (!fixed) return answer_error(NotifyType::NoProposalChosen);
-  } else if (conn->no_additional_sas) {
+  } else if (conn->no_additional_sas || sa.children.size() >= kMaxChildrenPerIkeSa) {
     return answer_error(NotifyType::NoAdditionalSas);
   }
   auto offer = child_offer(inner);

@@ -515,7 +515,11 @@ void Engine::Impl::receive_protected(IkeSa& sa, const Datagram& d, const wire::M
       }
       break;
     case ExchangeType::Informational:
-      handle_informational_request(sa, msg, *inner, now);
+      // Before IKE_AUTH completes only IKE_AUTH is allowed (RFC 7296 1.2).
+      if (sa.state != IkeState::Established && sa.state != IkeState::Deleting)
+        send_response(sa, h.exchange, h.message_id, {notify(NotifyType::InvalidSyntax)});
+      else
+        handle_informational_request(sa, msg, *inner, now);
       break;
     default:
       // Exchanges we do not implement (IKE_INTERMEDIATE, ...) are refused as bad syntax.
@@ -867,6 +871,21 @@ std::vector<IkeSaStatus> Engine::status() const {
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return out;
+}
+
+Result<Datagram> Engine::craft_request(IkeSaId id, uint8_t exchange, uint32_t message_id, uint8_t first_inner,
+                                       BytesView inner_chain) {
+  IkeSa* sa = impl_->find(id);
+  if (!sa || !sa->have_keys) return make_error("no IKE_SA with keys");
+  auto h = impl_->header(*sa, static_cast<ExchangeType>(exchange), false, message_id);
+  auto bytes = seal_raw(h, static_cast<wire::PayloadType>(first_inner), inner_chain, sa->out_protector(),
+                        impl_->random);
+  if (!bytes) return Unexpected(bytes.error());
+  Datagram d;
+  d.local = sa->local;
+  d.remote = sa->remote;
+  d.bytes = std::move(*bytes);
+  return d;
 }
 
 const EngineCounters& Engine::counters() const { return impl_->counters; }

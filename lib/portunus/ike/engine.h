@@ -202,6 +202,13 @@ class Engine {
   size_t ike_sa_count() const;
   size_t half_open_count() const;
 
+  // For tests and fuzzers: a request as this engine would protect it on IKE SA `id` with
+  // the given message ID (`first_inner` and `inner_chain` are put into the SK payload
+  // verbatim). Nothing is sent and no state changes, so the peer sees arbitrary
+  // authenticated content.
+  Result<Datagram> craft_request(IkeSaId id, uint8_t exchange, uint32_t message_id, uint8_t first_inner,
+                                 BytesView inner_chain);
+
   struct Impl;
 
  private:

@@ -18,6 +18,9 @@ namespace portunus::ike {
 inline constexpr size_t kNonceSize = 32;
 // Retries of IKE_SA_INIT after COOKIE / INVALID_KE_PAYLOAD before we give up.
 inline constexpr uint32_t kMaxInitAttempts = 5;
+// A peer cannot make us hold more Child SAs than this under one IKE SA (memory bound);
+// further CREATE_CHILD_SA requests get NO_ADDITIONAL_SAS.
+inline constexpr size_t kMaxChildrenPerIkeSa = 256;
 
 struct Engine::Impl {
   Impl(EngineConfig cfg, crypto::Random& rng, ChildSaInstaller& inst, Instant now0);

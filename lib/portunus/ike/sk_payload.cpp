@@ -14,6 +14,12 @@ Result<Bytes> seal_message(const wire::IkeHeader& header, const std::vector<wire
     plain = std::move(*enc);
     first = wire::payload_type(inner.front());
   }
+  return seal_raw(header, first, plain, protector, random);
+}
+
+Result<Bytes> seal_raw(const wire::IkeHeader& header, wire::PayloadType first, BytesView chain,
+                       crypto::Protector& protector, crypto::Random& random) {
+  Bytes plain(chain.begin(), chain.end());
   // RFC 7296 3.14: Padding then Pad Length, so that the encrypted part is a whole number of
   // cipher blocks. Zero padding octets; the receiver ignores their values.
   const size_t block = protector.block_size() == 0 ? 1 : protector.block_size();

@@ -18,6 +18,10 @@ namespace portunus::ike {
 Result<Bytes> seal_message(const wire::IkeHeader& header, const std::vector<wire::Payload>& inner,
                            crypto::Protector& protector, crypto::Random& random);
 
+// The same from an already encoded inner chain whose first payload has type `first`.
+Result<Bytes> seal_raw(const wire::IkeHeader& header, wire::PayloadType first, BytesView chain,
+                       crypto::Protector& protector, crypto::Random& random);
+
 enum class OpenError : uint8_t {
   NoSk,       // the message's last payload is not SK (or is SKF, which we do not reassemble)
   Malformed,  // body too short, not block aligned, bad pad length
