@@ -117,4 +117,18 @@ nl_exec "$R" ip -o link show | grep -q portunus && nl_fail "TUN device left behi
 nl_exec "$R" ip rule | grep -q "fwmark" && nl_fail "policy rule left behind"
 ok "SIGTERM: peer deleted the SA, TUN device and rule removed"
 
+# RFC 7815: the left as a minimal initiator against the full responder on the right.
+nl_stop "$LPID"
+nl_portunusd_start "$R" right2 "$ROOT/examples/config/demo-right.conf"
+nl_portunusd_start "$L" minimal "$ROOT/examples/config/demo-left.conf" --minimal-initiator demo
+MP=$NL_PID
+reply=$(nl_udp_send "$L" 203.0.113.1 1234 "minimal" 2 5) || nl_fail "minimal initiator: no reply"
+[ "$reply" = "$(nl_plus1 "minimal")" ] || nl_fail "minimal initiator: reply '$reply'"
+nl_ctl_established right2 || nl_fail "full responder has no SA with the minimal initiator"
+nl_ctl right2 rekey demo >/dev/null 2>&1 || true # the minimal initiator refuses or ignores it
+sleep 1
+nl_alive "$MP" || nl_fail "minimal initiator died"
+reply=$(nl_udp_send "$L" 203.0.113.1 1234 "still" 2 3) || nl_fail "minimal initiator: no traffic after the responder's rekey attempt"
+ok "RFC 7815 minimal initiator against the full responder: trap, traffic, survives a rekey request"
+
 echo "$passed passed, 0 failed"

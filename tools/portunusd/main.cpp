@@ -67,6 +67,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--retransmit-tries", opt.retransmit_tries, "IKE retransmissions before giving up")
       ->capture_default_str();
+  app.add_option("--minimal-initiator", opt.minimal_initiator,
+                 "connection that acts as an RFC 7815 minimal initiator (repeatable)");
   app.add_option("--export-keys", opt.key_export_dir,
                  "write IKE and ESP keys for Wireshark into this directory (ikev2_decryption_table, esp_sa); "
                  "exposes key material, for debugging only");

@@ -137,6 +137,10 @@ Result<void> Daemon::load_config(const std::string& path, config::SwanctlConfig*
   ec->retransmit.timeout = ike::Duration(options_.retransmit_timeout_ms);
   ec->retransmit.base = options_.retransmit_base;
   ec->retransmit.tries = options_.retransmit_tries;
+  for (auto& c : ec->connections)
+    if (std::find(options_.minimal_initiator.begin(), options_.minimal_initiator.end(), c.name) !=
+        options_.minimal_initiator.end())
+      c.minimal_initiator = true;
   *out = std::move(*cfg);
   *engine = std::move(*ec);
   return {};

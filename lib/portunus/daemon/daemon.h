@@ -41,6 +41,9 @@ struct DaemonOptions {
   uint32_t retransmit_timeout_ms = 4000;
   double retransmit_base = 1.8;
   uint32_t retransmit_tries = 5;
+  // Connections (by name) that act as RFC 7815 minimal initiators: IKE_SA_INIT and IKE_AUTH
+  // only, no rekeys or extra Child SAs of their own. swanctl.conf has no key for this.
+  std::vector<std::string> minimal_initiator;
   // Opt-in: append Wireshark key records (ikev2_decryption_table and esp_sa lines) here.
   std::string key_export_dir;
 };

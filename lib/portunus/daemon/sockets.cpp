@@ -135,8 +135,8 @@ Result<UdpSocket> UdpSocket::open(IpFamily family, uint16_t port, uint32_t fwmar
   int domain = family == IpFamily::V4 ? AF_INET : AF_INET6;
   auto fd = make_socket(domain, SOCK_DGRAM, IPPROTO_UDP, fwmark);
   if (!fd) return make_error(fd.error().message);
-  int on = 1;
-  setsockopt(fd->get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  // No SO_REUSEADDR: UDP has no TIME_WAIT to skip, and a second daemon on the same ports
+  // must fail at start instead of silently sharing the datagrams.
   sockaddr_storage ss{};
   socklen_t len = to_sockaddr(SockAddr{IpAddress::any(family), port}, &ss);
   if (::bind(fd->get(), reinterpret_cast<sockaddr*>(&ss), len) != 0)
