@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# portunusctl decode: a tcpdump capture of a real negotiation between two portunusd is decoded
+# payload by payload (pcap input), and malformed hex input is reported with exit status 1.
+set -euo pipefail
+BUILD=${1:?usage: $0 BUILD_DIR}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+source "$ROOT/scripts/netns-lib.sh"
+command -v tcpdump >/dev/null || {
+  echo "SKIP: tcpdump not installed"
+  exit 77
+}
+nl_find_binaries "$BUILD" || exit 1
+nl_init dec
+nl_ns left
+L=$NL_NS
+nl_ns right
+R=$NL_NS
+nl_veth "$L" 192.0.2.1/24 "$R" 192.0.2.2/24
+nl_addr "$L" 198.51.100.1/32
+nl_addr "$R" 203.0.113.1/32
+nl_spawn "$L" "$NL_DIR/tcpdump.log" tcpdump -i eth0 -U -w "$NL_DIR/ike.pcap" udp port 500 or udp port 4500
+TD=$NL_PID
+nl_wait_until 5 grep -q "listening" "$NL_DIR/tcpdump.log" || nl_fail "tcpdump did not start"
+nl_portunusd_start "$L" left "$ROOT/examples/config/demo-left.conf"
+nl_portunusd_start "$R" right "$ROOT/examples/config/demo-right.conf"
+nl_ctl left initiate demo >/dev/null
+nl_wait_until 5 nl_ctl_established left || nl_fail "no SA"
+sleep 0.3
+nl_stop "$TD"
+"$NL_PORTUNUSCTL" decode --pcap "$NL_DIR/ike.pcap" >"$NL_DIR/decoded.txt" || nl_fail "decode --pcap failed"
+for want in "IKE_SA_INIT request #0" "IKE_SA_INIT response #0" "IKE_AUTH request #1" "IKE_AUTH response #1" \
+  "KE: group CURVE25519" "ENCR_AES_GCM_16/128" "N(NAT_DETECTION_SOURCE_IP)"; do
+  grep -qF "$want" "$NL_DIR/decoded.txt" || nl_fail "decoded capture lacks '$want'"
+done
+nl_pass "decode --pcap: $(grep -c '^frame' "$NL_DIR/decoded.txt") IKE messages of a live negotiation"
+set +e
+"$NL_PORTUNUSCTL" decode 0011223344 >"$NL_DIR/bad.txt" 2>&1
+rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "cannot decode" "$NL_DIR/bad.txt" || nl_fail "truncated hex: exit $rc, $(cat "$NL_DIR/bad.txt")"
+nl_pass "decode of a truncated message: exit 1 with the reason"
+echo "2 passed, 0 failed"
