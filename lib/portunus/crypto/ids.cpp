@@ -1,5 +1,6 @@
 #include "portunus/crypto/ids.h"
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/provider.h>
 
@@ -139,15 +140,29 @@ bool legacy_algorithms_allowed() { return g_legacy_allowed.load(); }
 
 namespace detail {
 
+namespace {
+// The providers stay loaded for the life of the process. They are unloaded at exit so that
+// leak checkers stay quiet; that must happen before OpenSSL's own exit clean-up, so the
+// holder is created only after OpenSSL has registered it (exit handlers run in reverse).
+struct LoadedProviders {
+  OSSL_PROVIDER* legacy;
+  OSSL_PROVIDER* dflt;
+  ~LoadedProviders() {
+    if (legacy) OSSL_PROVIDER_unload(legacy);
+    if (dflt) OSSL_PROVIDER_unload(dflt);
+  }
+};
+}  // namespace
+
 bool load_legacy_provider() {
   static std::once_flag once;
   static bool loaded = false;
   std::call_once(once, [] {
-    // Loading any provider explicitly switches off the implicit "default" one, so load
-    // both; they stay loaded for the life of the process (never unloaded on purpose).
-    OSSL_PROVIDER* legacy = OSSL_PROVIDER_load(nullptr, "legacy");
-    OSSL_PROVIDER* dflt = OSSL_PROVIDER_load(nullptr, "default");
-    loaded = legacy != nullptr && dflt != nullptr;
+    OPENSSL_init_crypto(0, nullptr);
+    // Loading any provider explicitly switches off the implicit "default" one, so load both.
+    static LoadedProviders providers{OSSL_PROVIDER_load(nullptr, "legacy"),
+                                     OSSL_PROVIDER_load(nullptr, "default")};
+    loaded = providers.legacy != nullptr && providers.dflt != nullptr;
     ERR_clear_error();
   });
   return loaded;
