@@ -280,7 +280,9 @@ void Engine::Impl::pump(IkeSa& sa, Instant now) {
 bool Engine::Impl::send_request(IkeSa& sa, Task task, ExchangeType ex,
                                 const std::vector<wire::Payload>& inner, Instant now) {
   const uint32_t id = sa.next_request_id;
-  auto bytes = seal_message(header(sa, ex, false, id), inner, sa.out_protector(), random);
+  auto prot = sa.out_protector();
+  if (!prot) return false;
+  auto bytes = seal_message(header(sa, ex, false, id), inner, *prot, random);
   if (!bytes) {
     event(EventKind::Info, &sa, "cannot encode request: " + bytes.error().message);
     return false;
@@ -305,7 +307,9 @@ void Engine::Impl::arm_retransmit(IkeSa& sa, Instant now) {
 
 void Engine::Impl::send_response(IkeSa& sa, ExchangeType ex, uint32_t msg_id,
                                  const std::vector<wire::Payload>& inner) {
-  auto bytes = seal_message(header(sa, ex, true, msg_id), inner, sa.out_protector(), random);
+  auto prot = sa.out_protector();
+  if (!prot) return;
+  auto bytes = seal_message(header(sa, ex, true, msg_id), inner, *prot, random);
   if (!bytes) {
     event(EventKind::Info, &sa, "cannot encode response: " + bytes.error().message);
     return;
@@ -444,7 +448,9 @@ void Engine::Impl::receive_protected(IkeSa& sa, const Datagram& d, const wire::M
       return;
     }
   }
-  auto inner = open_message(d.bytes, msg, sa.in_protector());
+  auto prot = sa.in_protector();
+  if (!prot) return;
+  auto inner = open_message(d.bytes, msg, *prot);
   if (!inner) {
     if (inner.error() == OpenError::BadIcv)
       ++counters.rx_bad_icv;
@@ -878,8 +884,9 @@ Result<Datagram> Engine::craft_request(IkeSaId id, uint8_t exchange, uint32_t me
   IkeSa* sa = impl_->find(id);
   if (!sa || !sa->have_keys) return make_error("no IKE_SA with keys");
   auto h = impl_->header(*sa, static_cast<ExchangeType>(exchange), false, message_id);
-  auto bytes = seal_raw(h, static_cast<wire::PayloadType>(first_inner), inner_chain, sa->out_protector(),
-                        impl_->random);
+  auto prot = sa->out_protector();
+  if (!prot) return make_error("cannot build protector");
+  auto bytes = seal_raw(h, static_cast<wire::PayloadType>(first_inner), inner_chain, *prot, impl_->random);
   if (!bytes) return Unexpected(bytes.error());
   Datagram d;
   d.local = sa->local;

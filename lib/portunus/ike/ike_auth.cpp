@@ -179,6 +179,9 @@ void Engine::Impl::forget_init_material(IkeSa& sa) {
   sa.nr = Bytes{};
   sa.cookie = Bytes{};
   sa.offered = {};
+  // SK_pi / SK_pr only authenticate IKE_AUTH.
+  sa.keys.sk_pi = SecureBytes{};
+  sa.keys.sk_pr = SecureBytes{};
 }
 
 // INITIAL_CONTACT (RFC 7296 2.4): the peer has no other SAs with us; older IKE SAs of the

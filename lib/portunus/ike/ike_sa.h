@@ -2,7 +2,7 @@
 // Internal state of one IKE SA and its Child SAs. Not part of the public API: the engine
 // owns these and exposes them only through IkeSaStatus.
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -126,7 +126,7 @@ struct IkeSa {
   uint32_t next_request_id = 0;   // our next request's message ID
   uint32_t expected_peer_id = 0;  // the peer's next request's message ID
   std::optional<Outstanding> outstanding;
-  std::deque<Task> queue;
+  std::list<Task> queue;  // a list: an empty std::deque allocates ~600 octets
   bool have_cached_response = false;
   Bytes cached_response;  // our response to the peer's request expected_peer_id - 1
 
@@ -150,8 +150,8 @@ struct IkeSa {
   std::optional<Instant> registered_wake;
 
   uint64_t our_spi() const { return initiator ? spi_i : spi_r; }
-  crypto::Protector& out_protector() { return initiator ? *keys.from_initiator : *keys.from_responder; }
-  crypto::Protector& in_protector() { return initiator ? *keys.from_responder : *keys.from_initiator; }
+  std::unique_ptr<crypto::Protector> out_protector() const { return keys.protector(initiator); }
+  std::unique_ptr<crypto::Protector> in_protector() const { return keys.protector(!initiator); }
   ChildSa* child_by_spi_in(uint32_t spi) {
     for (auto& c : children)
       if (c.spi_in == spi) return &c;

@@ -49,16 +49,18 @@ Result<IkeSaKeys> split_ike_keys(const Algorithms& alg, BytesView skeyseed, Byte
   k.sk_er = std::move(secrets->sk_er);
   k.sk_pi = std::move(secrets->sk_pi);
   k.sk_pr = std::move(secrets->sk_pr);
-  auto pi = crypto::make_protector(alg.encr, alg.encr_key_bits, k.sk_ei, alg.integ, k.sk_ai);
-  if (!pi) return Unexpected(pi.error());
-  auto pr = crypto::make_protector(alg.encr, alg.encr_key_bits, k.sk_er, alg.integ, k.sk_ar);
-  if (!pr) return Unexpected(pr.error());
-  k.from_initiator = std::move(*pi);
-  k.from_responder = std::move(*pr);
+  // key_sizes() above already rejected transforms the protector cannot build.
   return k;
 }
 
 }  // namespace
+
+std::unique_ptr<crypto::Protector> IkeSaKeys::protector(bool from_initiator) const {
+  auto p = crypto::make_protector(alg.encr, alg.encr_key_bits, from_initiator ? sk_ei : sk_er, alg.integ,
+                                  from_initiator ? sk_ai : sk_ar);
+  if (!p) return nullptr;
+  return std::move(*p);
+}
 
 Result<IkeSaKeys> derive_ike_sa_keys_from_skeyseed(const Algorithms& alg, BytesView skeyseed, BytesView ni,
                                                    BytesView nr, uint64_t spi_i, uint64_t spi_r) {

@@ -29,10 +29,11 @@ Algorithms algorithms_of(const wire::Proposal& chosen);
 struct IkeSaKeys {
   Algorithms alg;
   SecureBytes sk_d, sk_ai, sk_ar, sk_ei, sk_er, sk_pi, sk_pr;
-  // Protectors for messages sent by the original initiator (SK_ei/SK_ai) and by the
-  // original responder (SK_er/SK_ar).
-  std::unique_ptr<crypto::Protector> from_initiator;
-  std::unique_ptr<crypto::Protector> from_responder;
+  // The protector for messages sent by the original initiator (SK_ei/SK_ai) or by the
+  // original responder (SK_er/SK_ar), built per message. IKE messages are rare (a few per
+  // SA per minute), while an idle cipher context costs kilobytes (OpenSSL GCM: ~2.6 KiB),
+  // so keeping only the keys is what makes 100,000 IKE SAs affordable. Null on failure.
+  std::unique_ptr<crypto::Protector> protector(bool from_initiator) const;
 };
 
 // SKEYSEED = prf(Ni | Nr, g^ir); {SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi, SK_pr} =
