@@ -8,6 +8,7 @@
 #
 #   sudo bash scripts/demo.sh                # portunusd <-> portunusd
 #   sudo bash scripts/demo.sh --strongswan   # strongSwan's charon as the right-hand peer
+#   sudo bash scripts/demo.sh --iperf        # also measure TCP throughput (iperf3, 5 s)
 #
 #   left  (198.51.100.1 on lo) 192.0.2.1 ==== veth ==== 192.0.2.2 (203.0.113.1 on lo)  right
 set -euo pipefail
@@ -15,13 +16,15 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 PEER=portunusd
+IPERF=0
 MESSAGE="Hello through the tunnel"
 for arg in "$@"; do
   case $arg in
   --strongswan) PEER=strongswan ;;
+  --iperf) IPERF=1 ;;
   --message=*) MESSAGE=${arg#--message=} ;;
   -h | --help)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
   *)
@@ -99,6 +102,13 @@ if [ "$PEER" = strongswan ]; then
   nl_swanctl right --list-sas
 else
   nl_ctl right status
+fi
+
+if ((IPERF)); then
+  step "TCP throughput through the tunnel (iperf3, 5 s, left -> right)"
+  nl_spawn "$R" "$NL_DIR/iperf-server.log" iperf3 -s -B 203.0.113.1
+  nl_wait_until 5 nl_listening "$R" tcp 5201 || nl_fail "iperf3 server did not start"
+  nl_exec "$L" iperf3 -c 203.0.113.1 -B 198.51.100.1 -t 5 | grep -E "sender|receiver"
 fi
 
 step "tearing down (SIGTERM: Delete payloads, routes and TUN removed; namespaces deleted)"

@@ -61,6 +61,13 @@ Result<Fd> make_socket(int domain, int type, int proto, uint32_t fwmark) {
   if (!fd.valid()) return make_error(errno_text("socket"));
   if (fwmark != 0 && setsockopt(fd.get(), SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) != 0)
     return make_error(errno_text("setsockopt(SO_MARK)"));
+  // Bursts of ESP (a TCP window at once) overflow the default receive buffer and the kernel
+  // drops silently; as root we may exceed rmem_max (FORCE), otherwise take what we get.
+  int buf = 4 << 20;
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) != 0)
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) != 0)
+    setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
   int on = 1;
   if (domain == AF_INET) {
     if (setsockopt(fd.get(), IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) != 0)
