@@ -226,6 +226,38 @@ TEST(EngineCreateChild, IkeRekeyMovesChildrenFromEitherSide) {
   }
 }
 
+TEST(EngineCreateChild, IkeRekeyWithSeveralChildrenMovesThemAll) {
+  auto pc = default_pair();
+  for (auto* c : {&pc.a, &pc.b})
+    for (int i = 2; i <= 4; ++i) {
+      ChildConfig extra = c->connections[0].children[0];
+      extra.name = "net" + std::to_string(i);
+      const std::string mine = "10.1" + std::to_string(i) + ".0.0",
+                        theirs = "10.2" + std::to_string(i) + ".0.0";
+      const bool is_a = c == &pc.a;
+      extra.local_ts = {cts((is_a ? mine : theirs).c_str(), 16)};
+      extra.remote_ts = {cts((is_a ? theirs : mine).c_str(), 16)};
+      c->connections[0].children.push_back(extra);
+    }
+  Up u(pc);
+  for (int i = 2; i <= 4; ++i)
+    ASSERT_TRUE(u.p.a.engine.initiate("home", "net" + std::to_string(i), u.p.now).has_value());
+  u.p.run();
+  expect_matched(u.p.ia, u.p.ib, 4);
+  ASSERT_TRUE(u.p.b.engine.rekey_ike(u.b_id, u.p.now).has_value());
+  u.p.run();
+  ASSERT_EQ(u.p.a.engine.ike_sa_count(), 1u);
+  ASSERT_EQ(u.p.b.engine.ike_sa_count(), 1u);
+  EXPECT_EQ(u.p.a.engine.status()[0].children.size(), 4u);
+  EXPECT_EQ(u.p.b.engine.status()[0].children.size(), 4u);
+  EXPECT_TRUE(u.p.ia.deleted.empty());
+  // The moved children are managed by the new IKE SA: delete one of them through it.
+  const auto st = u.p.a.engine.status()[0];
+  ASSERT_TRUE(u.p.a.engine.terminate_child(st.id, st.children[2].spi_in, u.p.now).has_value());
+  u.p.run();
+  expect_matched(u.p.ia, u.p.ib, 3);
+}
+
 TEST(EngineCreateChild, SimultaneousIkeRekeyEndsWithOneSa) {
   Up u;
   ASSERT_TRUE(u.p.a.engine.rekey_ike(u.a_id, u.p.now).has_value());
