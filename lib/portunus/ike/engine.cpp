@@ -535,16 +535,18 @@ void Engine::Impl::receive_protected(IkeSa& sa, const Datagram& d, const wire::M
 }
 
 void Engine::Impl::on_timer(Instant now) {
+  // Each due SA is handled once per call, so a timer that stays due can never spin here.
+  std::vector<IkeSaId> due;
   while (!timers.empty() && timers.begin()->first <= now) {
-    const IkeSaId id = timers.begin()->second;
+    due.push_back(timers.begin()->second);
     timers.erase(timers.begin());
+  }
+  for (IkeSaId id : due) {
     IkeSa* sa = find(id);
     if (!sa) continue;
     sa->registered_wake.reset();
     timer_for(*sa, now);
     touch(*sa);
-    // Re-register now so the loop does not see this SA again for the same instant.
-    finish(now);
   }
 }
 
@@ -575,7 +577,21 @@ void Engine::Impl::timer_for(IkeSa& sa, Instant now) {
     kill(sa, true);
     return;
   }
-  if (sa.state != IkeState::Established) return;
+  if (sa.state != IkeState::Established) {
+    // Rekeys, liveness checks and keepalives only run on an established SA; drop ones that
+    // fell due meanwhile instead of leaving them due for ever.
+    auto stale = [&](std::optional<Instant>& t) {
+      if (t && *t <= now) t.reset();
+    };
+    stale(sa.rekey_at);
+    stale(sa.dpd_at);
+    stale(sa.keepalive_at);
+    for (auto& c : sa.children) {
+      stale(c.rekey_at);
+      stale(c.expire_at);
+    }
+    return;
+  }
   if (sa.keepalive_at && *sa.keepalive_at <= now) {
     // RFC 3948 2.3: a single 0xFF octet, no non-ESP marker.
     Datagram d;
