@@ -437,8 +437,12 @@ void Engine::Impl::receive_protected(IkeSa& sa, const Datagram& d, const wire::M
       return;
     }
   } else {
-    // A retransmitted request: resend the cached response, do not process it again.
+    // A retransmitted request: resend the cached response, do not process it again
+    // (for a fragmented request, once: on its first fragment, RFC 7383 2.6.1).
+    const auto* skf =
+        msg.payloads.empty() ? nullptr : std::get_if<wire::EncryptedFragmentPayload>(&msg.payloads.back());
     if (sa.have_cached_response && h.message_id + 1 == sa.expected_peer_id) {
+      if (skf && skf->fragment_number != 1) return;
       ++counters.rx_retransmits;
       send_raw(sa, sa.cached_response);
       return;
@@ -450,13 +454,53 @@ void Engine::Impl::receive_protected(IkeSa& sa, const Datagram& d, const wire::M
   }
   auto prot = sa.in_protector();
   if (!prot) return;
-  auto inner = open_message(d.bytes, msg, *prot);
-  if (!inner) {
-    if (inner.error() == OpenError::BadIcv)
+  auto count_error = [&](OpenError e) {
+    if (e == OpenError::BadIcv)
       ++counters.rx_bad_icv;
     else
       ++counters.rx_malformed;
-    return;
+  };
+  Expected<std::vector<wire::Payload>, OpenError> inner = std::vector<wire::Payload>{};
+  if (!msg.payloads.empty() && std::holds_alternative<wire::EncryptedFragmentPayload>(msg.payloads.back())) {
+    auto frag = open_fragment(d.bytes, msg, *prot);
+    if (!frag) return count_error(frag.error());
+    if (frag->total == 0 || frag->total > kMaxFragments || frag->number == 0 || frag->number > frag->total)
+      return count_error(OpenError::Malformed);
+    auto& r = sa.reassembly;
+    if (!r || r->message_id != h.message_id || r->response != h.response || r->total != frag->total) {
+      r.emplace();
+      r->message_id = h.message_id;
+      r->response = h.response;
+      r->total = frag->total;
+      r->parts.resize(frag->total);
+    }
+    auto& slot = r->parts[frag->number - 1];
+    if (!slot) {
+      r->octets += frag->plain.size();
+      if (frag->number == 1) r->first = frag->first_inner;
+      slot = std::move(frag->plain);
+      ++r->received;
+    }
+    if (r->octets > kMaxReassemblyOctets) {
+      r.reset();
+      return count_error(OpenError::Malformed);
+    }
+    sa.last_inbound = now;
+    if (r->received < r->total) return;
+    Bytes chain;
+    for (auto& p : r->parts) chain.insert(chain.end(), p->begin(), p->end());
+    const wire::PayloadType first = r->first;
+    r.reset();
+    if (chain.empty() && first == wire::PayloadType::NoNext) {
+      inner = std::vector<wire::Payload>{};
+    } else {
+      auto decoded = wire::decode_payloads(first, chain);
+      if (!decoded) return count_error(OpenError::BadInner);
+      inner = std::move(*decoded);
+    }
+  } else {
+    inner = open_message(d.bytes, msg, *prot);
+    if (!inner) return count_error(inner.error());
   }
   sa.last_inbound = now;
   float_endpoints(sa, d);
@@ -909,6 +953,22 @@ Result<Datagram> Engine::craft_request(IkeSaId id, uint8_t exchange, uint32_t me
   d.remote = sa->remote;
   d.bytes = std::move(*bytes);
   return d;
+}
+
+Result<std::vector<Datagram>> Engine::craft_fragmented_request(IkeSaId id, uint8_t exchange,
+                                                               uint32_t message_id, uint8_t first_inner,
+                                                               BytesView inner_chain, size_t fragments) {
+  IkeSa* sa = impl_->find(id);
+  if (!sa || !sa->have_keys) return make_error("no IKE_SA with keys");
+  auto prot = sa->out_protector();
+  if (!prot) return make_error("cannot build protector");
+  auto h = impl_->header(*sa, static_cast<ExchangeType>(exchange), false, message_id);
+  auto parts = seal_fragments(h, static_cast<wire::PayloadType>(first_inner), inner_chain, fragments, *prot,
+                              impl_->random);
+  if (!parts) return Unexpected(parts.error());
+  std::vector<Datagram> out;
+  for (auto& p : *parts) out.push_back(Datagram{sa->local, sa->remote, std::move(p), false});
+  return out;
 }
 
 const EngineCounters& Engine::counters() const { return impl_->counters; }

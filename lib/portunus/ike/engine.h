@@ -209,6 +209,11 @@ class Engine {
   Result<Datagram> craft_request(IkeSaId id, uint8_t exchange, uint32_t message_id, uint8_t first_inner,
                                  BytesView inner_chain);
 
+  // The same split into `fragments` Encrypted Fragment payloads (RFC 7383).
+  Result<std::vector<Datagram>> craft_fragmented_request(IkeSaId id, uint8_t exchange, uint32_t message_id,
+                                                         uint8_t first_inner, BytesView inner_chain,
+                                                         size_t fragments);
+
   struct Impl;
 
  private:

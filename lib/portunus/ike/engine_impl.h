@@ -21,6 +21,9 @@ inline constexpr uint32_t kMaxInitAttempts = 5;
 // A peer cannot make us hold more Child SAs than this under one IKE SA (memory bound);
 // further CREATE_CHILD_SA requests get NO_ADDITIONAL_SAS.
 inline constexpr size_t kMaxChildrenPerIkeSa = 256;
+// RFC 7383 reassembly limits: fragments per message and octets held per IKE SA.
+inline constexpr uint16_t kMaxFragments = 32;
+inline constexpr size_t kMaxReassemblyOctets = 64 * 1024;
 
 struct Engine::Impl {
   Impl(EngineConfig cfg, crypto::Random& rng, ChildSaInstaller& inst, Instant now0);

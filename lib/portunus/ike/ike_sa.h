@@ -132,6 +132,18 @@ struct IkeSa {
 
   std::vector<ChildSa> children;
 
+  // RFC 7383 reassembly of one fragmented message (window size 1: one at a time).
+  struct Reassembly {
+    uint32_t message_id = 0;
+    bool response = false;
+    uint16_t total = 0;
+    wire::PayloadType first = wire::PayloadType::NoNext;
+    std::vector<std::optional<Bytes>> parts;
+    size_t received = 0;
+    size_t octets = 0;
+  };
+  std::optional<Reassembly> reassembly;
+
   Instant created{};
   Instant established{};
   Instant last_inbound{};

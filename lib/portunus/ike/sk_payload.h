@@ -34,4 +34,19 @@ enum class OpenError : uint8_t {
 Expected<std::vector<wire::Payload>, OpenError> open_message(BytesView datagram, const wire::Message& msg,
                                                              crypto::Protector& protector);
 
+// RFC 7383: one Encrypted Fragment (SKF) payload, verified and decrypted on its own (its
+// AAD covers the SKF header with the fragment number).
+struct OpenedFragment {
+  wire::PayloadType first_inner = wire::PayloadType::NoNext;
+  uint16_t number = 0;
+  uint16_t total = 0;
+  Bytes plain;  // this fragment's share of the inner payload chain
+};
+Expected<OpenedFragment, OpenError> open_fragment(BytesView datagram, const wire::Message& msg,
+                                                  crypto::Protector& protector);
+// The datagrams of `chain` split into `count` SKF fragments (RFC 7383 2.5).
+Result<std::vector<Bytes>> seal_fragments(const wire::IkeHeader& header, wire::PayloadType first,
+                                          BytesView chain, size_t count, crypto::Protector& protector,
+                                          crypto::Random& random);
+
 }  // namespace portunus::ike
