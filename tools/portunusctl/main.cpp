@@ -17,7 +17,11 @@
 #include <nlohmann/json.hpp>
 
 #include "portunus/base/byte_reader.h"
+#include "portunus/base/secure_bytes.h"
+#include "portunus/config/proposal_keywords.h"
+#include "portunus/crypto/protector.h"
 #include "portunus/daemon/control.h"
+#include "portunus/ike/sk_payload.h"
 #include "portunus/wire/ike_message.h"
 
 using namespace portunus;
@@ -128,6 +132,66 @@ int emit(const std::optional<json>& r, int status, void (*pretty)(const json&)) 
 
 // ---- decode --------------------------------------------------------------------------------
 
+// Keys for decrypting SK payloads (as Wireshark's ikev2_decryption_table holds them).
+struct SkKeys {
+  std::string algorithms;  // an ESP-style keyword naming ENCR (+ INTEG): aes128gcm16, aes128-sha256
+  std::string sk_ei, sk_er, sk_ai, sk_ar;
+  bool given() const { return !algorithms.empty(); }
+};
+SkKeys g_keys;
+
+// Decrypts and prints the inner payloads; messages from the initiator use SK_ei/SK_ai.
+void print_decrypted(BytesView ike, const wire::Message& m) {
+  if (!m.find<wire::EncryptedPayload>()) return;
+  auto props = config::parse_proposals(g_keys.algorithms, wire::ProtocolId::Esp);
+  if (!props || props->empty()) {
+    fmt::print("  cannot decrypt: --algorithms: {}\n", props ? "empty" : props.error().message);
+    return;
+  }
+  crypto::EncrId encr = crypto::EncrId::AesGcm16;
+  unsigned bits = 0;
+  crypto::IntegId integ = crypto::IntegId::None;
+  for (const auto& t : props->front().transforms) {
+    if (t.type == crypto::TransformType::Encr) {
+      encr = static_cast<crypto::EncrId>(t.id);
+      bits = t.key_bits;
+    } else if (t.type == crypto::TransformType::Integ) {
+      integ = static_cast<crypto::IntegId>(t.id);
+    }
+  }
+  bool from_initiator = m.header.initiator;
+  auto e = hex_decode(from_initiator ? g_keys.sk_ei : g_keys.sk_er);
+  auto a = hex_decode(from_initiator ? g_keys.sk_ai : g_keys.sk_ar);
+  if (!e || !a) {
+    fmt::print("  cannot decrypt: keys must be hex\n");
+    return;
+  }
+  SecureBytes ek(*e), ak(*a);
+  auto prot = crypto::make_protector(encr, bits, ek, integ, ak);
+  if (!prot) {
+    fmt::print("  cannot decrypt: {}\n", prot.error().message);
+    return;
+  }
+  auto inner = ike::open_message(ike, m, **prot);
+  if (!inner) {
+    static constexpr const char* kWhy[] = {"no SK payload", "malformed SK payload",
+                                           "ICV mismatch (wrong keys?)", "inner payloads do not decode"};
+    fmt::print("  cannot decrypt: {}\n", kWhy[static_cast<int>(inner.error())]);
+    return;
+  }
+  fmt::print("  decrypted SK payload ({} inner payloads):\n", inner->size());
+  for (const auto& p : *inner) {
+    std::string text = wire::describe(p);
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t nl = text.find('\n', start);
+      fmt::print("    {}\n", text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+      if (nl == std::string::npos) break;
+      start = nl + 1;
+    }
+  }
+}
+
 int decode_one(BytesView ike, const std::string& label) {
   auto m = wire::decode_message(ike);
   if (!label.empty()) fmt::print("{}\n", label);
@@ -136,6 +200,7 @@ int decode_one(BytesView ike, const std::string& label) {
     return kExitFailed;
   }
   fmt::print("{}\n", wire::describe(*m));
+  if (g_keys.given()) print_decrypted(ike, *m);
   return 0;
 }
 
@@ -286,6 +351,13 @@ int main(int argc, char** argv) {
       app.add_subcommand("decode", "print an IKE message from hex or a pcap file, payload by payload");
   decode->add_option("hex", hex, "the IKE message in hex (from the IKE header on)");
   decode->add_option("--pcap", pcap, "a pcap file: every IKE message on UDP 500/4500");
+  decode->add_option(
+      "--algorithms", g_keys.algorithms,
+      "decrypt SK payloads: the IKE SA's ENCR (and INTEG) as a keyword, e.g. aes128gcm16 or aes128-sha256");
+  decode->add_option("--sk-ei", g_keys.sk_ei, "SK_ei in hex (with the salt for GCM/CTR/ChaCha20)");
+  decode->add_option("--sk-er", g_keys.sk_er, "SK_er in hex");
+  decode->add_option("--sk-ai", g_keys.sk_ai, "SK_ai in hex (empty for AEAD)");
+  decode->add_option("--sk-ar", g_keys.sk_ar, "SK_ar in hex");
 
   try {
     app.parse(argc, argv);
