@@ -119,7 +119,8 @@ struct EspSetup {
     p.reqid = 1;
     (void)tx->add_policy(p);
     auto sizes = crypto::key_sizes(a.encr, a.bits, a.integ);
-    Bytes ek = rng->bytes(sizes->encr_keymat), ik = rng->bytes(sizes->integ_key);
+    Bytes ek = rng->bytes(sizes->encr_keymat), ik;
+    if (sizes->integ_key != 0) ik = rng->bytes(sizes->integ_key);
     for (ipsec::Direction d : {ipsec::Direction::Outbound, ipsec::Direction::Inbound}) {
       ipsec::SaParams s;
       s.direction = d;

@@ -108,8 +108,9 @@ class Pair {
     auto sizes = crypto::key_sizes(s.transform.encr, s.transform.bits, s.transform.integ);
     EXPECT_TRUE(sizes) << (sizes ? "" : sizes.error().message);
     if (!sizes) return;
-    encr_keymat_ = rng_->bytes(sizes->encr_keymat);
-    integ_key_ = rng_->bytes(sizes->integ_key);
+    // (Random::bytes(0) would hand a null pointer to fill(); ENCR_NULL / AEAD keys may be empty.)
+    if (sizes->encr_keymat != 0) encr_keymat_ = rng_->bytes(sizes->encr_keymat);
+    if (sizes->integ_key != 0) integ_key_ = rng_->bytes(sizes->integ_key);
     auto out = a_->install_sa(params(Direction::Outbound), 0);
     EXPECT_TRUE(out) << (out ? "" : out.error().message);
     auto in = b_->install_sa(params(Direction::Inbound), 0);
