@@ -34,6 +34,8 @@ Result<KeyType> type_of(EVP_PKEY* key) {
 
 const char* digest_of(SignatureScheme s) {
   switch (s) {
+    case SignatureScheme::RsaPkcs1Sha1:
+      return "SHA1";
     case SignatureScheme::RsaPkcs1Sha256:
     case SignatureScheme::RsaPssSha256:
     case SignatureScheme::EcdsaSha256:
@@ -132,6 +134,7 @@ Result<std::shared_ptr<EVP_PKEY>> keygen(const char* type, const char* curve, un
 
 KeyType scheme_key_type(SignatureScheme scheme) {
   switch (scheme) {
+    case SignatureScheme::RsaPkcs1Sha1:
     case SignatureScheme::RsaPkcs1Sha256:
     case SignatureScheme::RsaPkcs1Sha384:
     case SignatureScheme::RsaPkcs1Sha512:

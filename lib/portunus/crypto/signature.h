@@ -16,6 +16,7 @@ namespace portunus::crypto {
 enum class KeyType : uint8_t { Rsa, Ec, Ed25519, Ed448 };
 
 enum class SignatureScheme : uint8_t {
+  RsaPkcs1Sha1,  // only for AUTH method 1 (RFC 7296 3.8) and peers that offer nothing better
   RsaPkcs1Sha256,
   RsaPkcs1Sha384,
   RsaPkcs1Sha512,
