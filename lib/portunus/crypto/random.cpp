@@ -45,6 +45,7 @@ class DeterministicRandom final : public Random {
   }
 
   void fill(MutBytes out) override {
+    if (out.empty()) return;  // an empty span may carry a null pointer, which memset must not get
     std::memset(out.data(), 0, out.size());
     size_t done = 0;
     while (done < out.size()) {
