@@ -210,6 +210,12 @@ std::string_view name(CertFailure f) {
       return "identity does not match the certificate";
     case CertFailure::UnsupportedIdentity:
       return "identity type cannot be bound to a certificate";
+    case CertFailure::NoCertificate:
+      return "no certificate for the peer";
+    case CertFailure::AuthMethod:
+      return "AUTH method not acceptable";
+    case CertFailure::AuthSignature:
+      return "AUTH signature invalid";
     case CertFailure::Other:
       return "certificate verification failed";
   }

@@ -37,6 +37,9 @@ enum class CertFailure : uint8_t {
   KeyUsage,             // the end entity's keyUsage / critical extendedKeyUsage forbids IKE signatures
   IdentityMismatch,     // the IKE identity is not the subject / not in the subjectAltNames
   UnsupportedIdentity,  // identity type that cannot be bound to a certificate here
+  NoCertificate,        // the peer sent no CERT and none is configured for it (IKE AUTH)
+  AuthMethod,           // AUTH method / signature algorithm unusable with the key or not announced
+  AuthSignature,        // the AUTH signature does not verify with the certificate's key
   Other,                // any other OpenSSL verification error (its text is in the detail)
 };
 std::string_view name(CertFailure f);
