@@ -97,6 +97,19 @@ struct Outstanding {
   uint32_t retransmits = 0;
 };
 
+// RFC 7383 reassembly of one fragmented message (window size 1: one at a time).
+// (Outside IkeSa: clang cannot default-construct a nested class with member initializers
+// inside std::optional before the enclosing class is complete.)
+struct Reassembly {
+  uint32_t message_id = 0;
+  bool response = false;
+  uint16_t total = 0;
+  wire::PayloadType first = wire::PayloadType::NoNext;
+  std::vector<std::optional<Bytes>> parts;
+  size_t received = 0;
+  size_t octets = 0;
+};
+
 struct IkeSa {
   IkeSaId id = 0;
   std::string connection;
@@ -132,16 +145,6 @@ struct IkeSa {
 
   std::vector<ChildSa> children;
 
-  // RFC 7383 reassembly of one fragmented message (window size 1: one at a time).
-  struct Reassembly {
-    uint32_t message_id = 0;
-    bool response = false;
-    uint16_t total = 0;
-    wire::PayloadType first = wire::PayloadType::NoNext;
-    std::vector<std::optional<Bytes>> parts;
-    size_t received = 0;
-    size_t octets = 0;
-  };
   std::optional<Reassembly> reassembly;
 
   Instant created{};
