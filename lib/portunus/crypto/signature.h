@@ -55,6 +55,7 @@ class PublicKey {
 
  private:
   friend class PrivateKey;
+  friend class Certificate;  // shares the key OpenSSL already decoded with the certificate
   PublicKey(std::shared_ptr<evp_pkey_st> key, KeyType type) : key_(std::move(key)), type_(type) {}
   std::shared_ptr<evp_pkey_st> key_;
   KeyType type_;

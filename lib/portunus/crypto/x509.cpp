@@ -233,21 +233,41 @@ std::string CertError::text() const {
 Certificate::Certificate(std::shared_ptr<X509> cert, PublicKey key)
     : cert_(std::move(cert)), key_(std::move(key)) {}
 
+Result<Certificate> Certificate::wrap(std::shared_ptr<X509> cert) {
+  EVP_PKEY* key = X509_get0_pubkey(cert.get());
+  if (!key) return make_error("certificate without a usable public key: " + last_openssl_error());
+  KeyType type;
+  switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_RSA:
+      type = KeyType::Rsa;
+      break;
+    case EVP_PKEY_EC:
+      type = KeyType::Ec;
+      break;
+    case EVP_PKEY_ED25519:
+      type = KeyType::Ed25519;
+      break;
+    case EVP_PKEY_ED448:
+      type = KeyType::Ed448;
+      break;
+    default:
+      return make_error("certificate key type unsupported (RSA, ECDSA, Ed25519 and Ed448 are)");
+  }
+  if (EVP_PKEY_up_ref(key) != 1) return make_error("out of memory");
+  PublicKey pub(std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free), type);
+  return Certificate(std::move(cert), std::move(pub));
+}
+
 Result<Certificate> Certificate::from_der(BytesView der) {
   const unsigned char* p = der.data();
   X509* raw = d2i_X509(nullptr, &p, long(der.size()));
-  if (!raw) return make_error("cannot parse the DER certificate: " + last_openssl_error());
+  if (!raw) {
+    std::string why = last_openssl_error();
+    return make_error("cannot parse the DER certificate: " + why);
+  }
   auto cert = own(raw);
   if (p != der.data() + der.size()) return make_error("trailing data after the DER certificate");
-  // The key goes through the signature layer so that only supported key types load.
-  int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(raw), nullptr);
-  if (len <= 0) return make_error("certificate without a usable public key");
-  Bytes spki(static_cast<size_t>(len));
-  unsigned char* out = spki.data();
-  i2d_X509_PUBKEY(X509_get_X509_PUBKEY(raw), &out);
-  auto key = PublicKey::from_der(spki);
-  if (!key) return make_error("certificate public key: " + key.error().message);
-  return Certificate(std::move(cert), std::move(*key));
+  return wrap(std::move(cert));
 }
 
 Result<std::vector<Certificate>> Certificate::from_pem(std::string_view pem) {
@@ -550,20 +570,28 @@ CertResult<std::vector<Certificate>> TrustStore::verify(const Certificate& end_e
   }
   if (auto usage = check_end_entity_usage(end_entity.cert_.get())) return Unexpected(std::move(*usage));
 
+  // The chain consists of our inputs and anchors; hand those objects back rather than
+  // wrapping (and decoding keys) anew.
+  auto known = [&](X509* c) -> const Certificate* {
+    if (c == end_entity.cert_.get()) return &end_entity;
+    for (const auto& i : intermediates)
+      if (c == i.cert_.get()) return &i;
+    for (const auto& a : cas_)
+      if (c == a.cert_.get()) return &a;
+    return nullptr;
+  };
   std::vector<Certificate> chain;
   STACK_OF(X509)* built = X509_STORE_CTX_get0_chain(ctx.get());
   for (int i = 0; i < sk_X509_num(built); ++i) {
     X509* c = sk_X509_value(built, i);
+    if (const Certificate* k = known(c)) {
+      chain.push_back(*k);
+      continue;
+    }
     if (!X509_up_ref(c)) return Unexpected(cert_error(CertFailure::Other, "out of memory"));
-    auto shared = own(c);
-    // Chain members come from our inputs, so their keys already loaded once.
-    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c), nullptr);
-    Bytes spki(static_cast<size_t>(len > 0 ? len : 0));
-    unsigned char* out = spki.data();
-    if (len > 0) i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c), &out);
-    auto key = PublicKey::from_der(spki);
-    if (!key) return Unexpected(cert_error(CertFailure::Malformed, key.error().message));
-    chain.push_back(Certificate(std::move(shared), std::move(*key)));
+    auto wrapped = Certificate::wrap(own(c));
+    if (!wrapped) return Unexpected(cert_error(CertFailure::Malformed, wrapped.error().message));
+    chain.push_back(std::move(*wrapped));
   }
   return chain;
 }

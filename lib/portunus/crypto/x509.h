@@ -101,6 +101,9 @@ class Certificate {
  private:
   friend class TrustStore;
   Certificate(std::shared_ptr<x509_st> cert, PublicKey key);
+  // Wraps a parsed certificate, sharing the public key OpenSSL decoded with it (decoding the
+  // SubjectPublicKeyInfo again costs as much as parsing the whole certificate).
+  static Result<Certificate> wrap(std::shared_ptr<x509_st> cert);
   std::shared_ptr<x509_st> cert_;
   PublicKey key_;
 };
