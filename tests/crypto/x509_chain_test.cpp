@@ -302,6 +302,26 @@ TEST(Certificate, Fields) {
   OPENSSL_free(der);
 }
 
+TEST(Certificate, Describe) {
+  Chain c = make_chain(KeyKind::P256);
+  const Certificate leaf = c.leaf.cert();
+  const std::string text = describe(leaf, leaf.not_before() + 10);
+  EXPECT_NE(text.find("subject:  \"C=CH, O=Portunus Test, CN=moon.example.org\""), std::string::npos) << text;
+  EXPECT_NE(text.find("issuer:   \"C=CH, O=Portunus Test, CN=Portunus Intermediate CA\""), std::string::npos);
+  EXPECT_NE(text.find("altNames: moon.example.org, moon@example.org, 192.0.2.1, 2001:db8:0:0:0:0:0:1"),
+            std::string::npos);
+  EXPECT_NE(text.find("pubkey:   ECDSA P-256"), std::string::npos);
+  EXPECT_NE(text.find(", ok"), std::string::npos);
+  EXPECT_EQ(text.find("keyid"), std::string::npos);  // not a CA
+  EXPECT_NE(describe(leaf, leaf.not_after() + 1).find(", expired"), std::string::npos);
+  EXPECT_NE(describe(leaf, leaf.not_before() - 1).find(", not yet valid"), std::string::npos);
+  const Certificate root = c.root.cert();
+  Bytes h = root.spki_sha1();
+  char first[3];
+  std::snprintf(first, sizeof first, "%02x", h[0]);
+  EXPECT_NE(describe(root, root.not_before() + 1).find(std::string("keyid:    ") + first), std::string::npos);
+}
+
 TEST(Certificate, KeyDescriptions) {
   EXPECT_EQ(issue({.cn = "r"}, KeyKind::Rsa2048, nullptr).cert().key_description(), "RSA 2048");
   EXPECT_EQ(issue({.cn = "e"}, KeyKind::P256, nullptr).cert().key_description(), "ECDSA P-256");

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 
@@ -444,6 +445,50 @@ bool Certificate::has_ip(BytesView address) const {
 
 bool Certificate::operator==(const Certificate& other) const {
   return X509_cmp(cert_.get(), other.cert_.get()) == 0;
+}
+
+namespace {
+
+std::string utc_text(int64_t t) {
+  const time_t tt = static_cast<time_t>(t);
+  struct tm tm {};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+std::string hex_of(const Bytes& b) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t v : b) {
+    out += kDigits[v >> 4];
+    out += kDigits[v & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string describe(const Certificate& cert, int64_t now) {
+  std::string out;
+  out += "  subject:  \"" + cert.subject() + "\"\n";
+  out += "  issuer:   \"" + cert.issuer() + "\"\n";
+  out += "  serial:   " + cert.serial_hex() + "\n";
+  const char* state = now < cert.not_before()  ? ", not yet valid"
+                      : now > cert.not_after() ? ", expired"
+                                               : ", ok";
+  out += "  validity: not before " + utc_text(cert.not_before()) + "\n";
+  out += "            not after  " + utc_text(cert.not_after()) + state + "\n";
+  auto sans = cert.subject_alt_names();
+  if (!sans.empty()) {
+    out += "  altNames: ";
+    for (size_t i = 0; i < sans.size(); ++i) out += (i ? ", " : "") + sans[i].text;
+    out += "\n";
+  }
+  out += "  pubkey:   " + cert.key_description() + "\n";
+  if (cert.is_ca()) out += "  keyid:    " + hex_of(cert.spki_sha1()) + " (CERTREQ)\n";
+  return out;
 }
 
 std::optional<CertError> check_identity(const Certificate& cert, CertIdKind kind, BytesView id_data) {

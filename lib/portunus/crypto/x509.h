@@ -108,6 +108,11 @@ class Certificate {
   PublicKey key_;
 };
 
+// The listing `portunusctl certs` shows, strongSwan style (one field per line, two-space
+// indent): subject, issuer, serial, validity (UTC, with "expired" / "not yet valid" judged
+// at `now`), altNames, pubkey, and the CERTREQ key hash for CA certificates.
+std::string describe(const Certificate& cert, int64_t now);
+
 // What a certificate must carry for an IKE identity (RFC 7296 3.5 types that bind to X.509).
 enum class CertIdKind : uint8_t { DerAsn1Dn, Fqdn, Rfc822Addr, IpAddr };
 
