@@ -178,7 +178,7 @@ struct Handshake {
     ASSERT_TRUE(r) << r.error().message;
   }
   // The first Child SA is up. ike_sa_count() is checked separately: a spurious half-open
-  // SA (see DISABLED_LateDuplicateInitRequestOpensNoSecondSa) must not stall the runs.
+  // SA (see LateDuplicateInitRequestOpensNoSecondSa) must not stall the runs.
   bool established(Node& n) {
     return n.has_event(EventKind::ChildSaEstablished) && !n.installer.active.empty();
   }

@@ -64,7 +64,7 @@ TEST(SimHandshake, HostileLinkManySeedsCompleteOrFailCleanly) {
       total.lost += r.net.stats().lost;
       total.duplicated += r.net.stats().duplicated;
       total.reordered += r.net.stats().reordered;
-      // See DISABLED_LateDuplicateInitRequestOpensNoSecondSa.
+      // See LateDuplicateInitRequestOpensNoSecondSa.
       late_duplicates += r.bob().engine->ike_sa_count() > 1;
       completed += ok;
       failed += !ok;
@@ -283,11 +283,9 @@ TEST(SimHandshake, OneResponderTwoInitiatorsOnAHostileLink) {
 // RFC 7296 2.1: a retransmitted request "MUST" only cause the response to be sent again.
 // A copy of IKE_SA_INIT that arrives late (the link duplicated and delayed it) while the
 // IKE SA it created is already established must not open a second, half-open IKE SA.
-// The hostile-link runs hit this regularly (a duplicate overtaken by IKE_AUTH).
-// DISABLED: the engine currently drops its IKE_SA_INIT retransmission index when the SA
-// leaves the half-open state, so the late copy creates a new half-open SA (which only the
-// half-open timeout removes). Enable with --gtest_also_run_disabled_tests once fixed.
-TEST(SimHandshake, DISABLED_LateDuplicateInitRequestOpensNoSecondSa) {
+// The hostile-link runs hit this regularly (a duplicate overtaken by IKE_AUTH). The engine
+// keeps its IKE_SA_INIT retransmission index for the whole life of the SA.
+TEST(SimHandshake, LateDuplicateInitRequestOpensNoSecondSa) {
   Handshake r(7, LinkProfile::perfect(), Topology{false}, Options{});
   std::optional<Datagram> first_init;
   r.net.filter = [&](size_t from, const Datagram& d) {

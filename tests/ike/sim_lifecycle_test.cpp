@@ -245,10 +245,9 @@ TEST(SimRekey, ChildThenIkeRekeyOnAHostileLink) {
 
 // The same without waiting: on seeds 5 and 7 Alice's IKE rekey request reaches Bob while
 // Bob's Delete for the Child SA he just replaced is still unanswered. The Child SAs move
-// to the new IKE SA, the Delete response then arrives, and Bob never removes his old
-// Child SA from the data plane (Bob: 2 Child SAs, Alice: 1), a leak.
-// DISABLED until the engine completes a Child SA delete across an IKE SA rekey.
-TEST(SimRekey, DISABLED_IkeRekeyOverlappingChildDeleteLeaksNothing) {
+// to the new IKE SA and the Delete response then arrives on the old one: Bob must still
+// remove his old Child SA from the data plane (it used to leak: Bob 2 Child SAs, Alice 1).
+TEST(SimRekey, IkeRekeyOverlappingChildDeleteLeaksNothing) {
   for (uint64_t seed : {5, 7}) rekey_child_then_ike(seed, false);
 }
 
@@ -281,10 +280,10 @@ TEST(SimRekey, SimultaneousChildRekeyCollision) {
   for (uint64_t seed = 1; seed <= 20; ++seed) simultaneous_child_rekey(seed, LinkProfile::perfect());
 }
 
-// The same collision on the hostile link. DISABLED: on some seeds both the winner's and
-// the loser's new Child SA pairs survive (consistent on both ends, but the redundant pair
-// is never deleted): seeds 1, 26 and 28 of 1..40 fail this way.
-TEST(SimRekey, DISABLED_SimultaneousChildRekeyCollisionOnAHostileLink) {
+// The same collision on the hostile link. Seeds 1, 26 and 28 used to keep the redundant
+// pair: the winner's Delete of the old SA reached the loser before the loser's own
+// response, and the loser forgot the collision with the old SA.
+TEST(SimRekey, SimultaneousChildRekeyCollisionOnAHostileLink) {
   for (uint64_t seed = 1; seed <= 40; ++seed) simultaneous_child_rekey(seed, LinkProfile::hostile());
 }
 

@@ -143,6 +143,7 @@ IkeSa& Engine::Impl::adopt_rekeyed_ike(IkeSa& old, bool initiator, uint64_t spi_
     }
   }
   old.rekeyed = true;
+  old.successor = n.id;
   old.rekeying = false;
   old.rekey_at.reset();
   old.dpd_at.reset();
@@ -399,29 +400,32 @@ void Engine::Impl::handle_create_child_response(IkeSa& sa, Task& task,
       if (ChildSa* o = sa.child_by_spi_in(old_copy->spi_in)) o->state = ChildState::Installed;
     return;
   }
-  if (!old_copy) return;
-  old = sa.child_by_spi_in(old_copy->spi_in);
-  if (!old) return;  // deleted by the peer meanwhile
+  if (task.kind != TaskKind::RekeyChild) return;
+  old = old_copy ? sa.child_by_spi_in(old_copy->spi_in) : nullptr;
+  // The peer's colliding rekey, recorded on the old SA, or on the task if the peer already
+  // deleted the old SA (its rekey finished first).
+  std::optional<ChildSa::Collision> col = old ? old->collision : task.collision;
+  if (old) old->collision.reset();
   Task del;
   del.kind = TaskKind::DeleteChild;
-  if (old->collision) {
+  if (col) {
     // 2.8.1: the SA created with the lowest of the four nonces is deleted by its creator.
-    const auto& col = *old->collision;
     BytesView lowest_ours =
         nonce_less(task.nonce, nr_p->data) ? BytesView(task.nonce) : BytesView(nr_p->data);
-    BytesView lowest_theirs = nonce_less(col.ni, col.nr) ? BytesView(col.ni) : BytesView(col.nr);
+    BytesView lowest_theirs = nonce_less(col->ni, col->nr) ? BytesView(col->ni) : BytesView(col->nr);
     if (nonce_less(lowest_ours, lowest_theirs)) {
       // Ours is redundant: delete the SA we just made; the peer deletes the old one.
       del.delete_spis = {task.new_spi_in};
       if (ChildSa* mine = sa.child_by_spi_in(task.new_spi_in)) mine->state = ChildState::Deleting;
-      old->state = ChildState::Rekeyed;
-      old->expire_at = now + std::chrono::duration_cast<Duration>(config.retransmit.max_timeout * 2);
-      old->collision.reset();
+      if (old) {
+        old->state = ChildState::Rekeyed;
+        old->expire_at = now + std::chrono::duration_cast<Duration>(config.retransmit.max_timeout * 2);
+      }
       sa.queue.push_front(std::move(del));
       return;
     }
-    old->collision.reset();
   }
+  if (!old) return;  // deleted by the peer meanwhile
   old->state = ChildState::Deleting;
   del.old_spi_in = old->spi_in;
   sa.queue.push_front(std::move(del));

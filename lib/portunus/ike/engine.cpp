@@ -171,11 +171,39 @@ void Engine::Impl::uninstall_child(IkeSa& sa, const ChildSa& child) {
 }
 
 // Marks an SA dead: its children leave the data plane now, the object goes at finish().
+IkeSa& Engine::Impl::child_holder(IkeSa& sa) {
+  IkeSa* h = &sa;
+  // Chained rekeys are followed; each step moves to a newer SA, so this ends.
+  while (h->successor != 0) {
+    IkeSa* next = find(h->successor);
+    if (!next || next->state == IkeState::Dead) break;
+    h = next;
+  }
+  return *h;
+}
+
 void Engine::Impl::kill(IkeSa& sa, bool uninstall_children) {
   if (sa.state == IkeState::Dead) return;
   if (uninstall_children)
     for (const auto& c : sa.children) uninstall_child(sa, c);
   sa.children.clear();
+  // A Child SA Delete still unanswered when an IKE SA that was rekeyed goes away: its
+  // Child SAs now live on the successor, so the Delete is sent again there. Otherwise they
+  // would stay in the data plane for ever (the peer answers a Delete of an SPI it already
+  // removed with an empty response, RFC 7296 1.4.1).
+  if (sa.outstanding && sa.outstanding->task.kind == TaskKind::DeleteChild) {
+    IkeSa& holder = child_holder(sa);
+    if (&holder != &sa) {
+      Task again;
+      again.kind = TaskKind::DeleteChild;
+      for (uint32_t s : sa.outstanding->task.delete_spis)
+        if (holder.child_by_spi_in(s)) again.delete_spis.push_back(s);
+      if (!again.delete_spis.empty()) {
+        holder.queue.push_front(std::move(again));
+        touch(holder);
+      }
+    }
+  }
   sa.state = IkeState::Dead;
   touch(sa);
 }
@@ -618,7 +646,9 @@ void Engine::Impl::timer_for(IkeSa& sa, Instant now) {
       t.kind = TaskKind::DeleteIke;
       build_informational(sa, std::move(t), now);
     }
+    IkeSa& holder = child_holder(sa);
     kill(sa, true);
+    if (&holder != &sa) pump(holder, now);  // a Delete that kill() handed over
     return;
   }
   if (sa.state != IkeState::Established) {

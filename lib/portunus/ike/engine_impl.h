@@ -63,6 +63,8 @@ struct Engine::Impl {
   void register_spi(IkeSa& sa, uint64_t spi);
   void touch(IkeSa& sa) { dirty.push_back(sa.id); }
   void kill(IkeSa& sa, bool uninstall_children);
+  // The SA that holds the Child SAs of `sa`: its successor after an IKE rekey, else itself.
+  IkeSa& child_holder(IkeSa& sa);
   void finish(Instant now);
   std::optional<Instant> wake_of(const IkeSa& sa) const;
   void event(EventKind kind, const IkeSa* sa, std::string message, std::string child = {});

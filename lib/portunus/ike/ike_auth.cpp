@@ -138,10 +138,9 @@ void Engine::Impl::established(IkeSa& sa, Instant now) {
     sa.counted_half_open = false;
   }
   sa.half_open_until.reset();
-  if (sa.init_key) {
-    by_init.erase({sa.spi_i, sa.init_key->addr, sa.init_key->port});
-    sa.init_key.reset();
-  }
+  // The by_init entry stays until the SA dies: a late copy of the IKE_SA_INIT request (the
+  // network duplicated and delayed it) must still be recognised as a retransmission, not
+  // open a second half-open SA (RFC 7296 2.1). finish() removes it with the SA.
   ++counters.ike_sa_established;
   const ConnectionConfig* conn = connection(sa.connection);
   schedule_rekey(sa, now);

@@ -86,6 +86,9 @@ struct Task {
   uint64_t new_ike_spi = 0;  // RekeyIke: our SPI of the new IKE SA
   std::vector<uint32_t> delete_spis;
   crypto::KeGroup ke_group = crypto::KeGroup::None;  // retry after INVALID_KE_PAYLOAD
+  // RekeyChild: the collision recorded on the old SA, kept here when the peer deleted the
+  // old SA before our response arrived (the lowest-nonce rule still decides then).
+  std::optional<ChildSa::Collision> collision;
 };
 
 struct Outstanding {
@@ -160,6 +163,9 @@ struct IkeSa {
   // Set while our IKE rekey is outstanding or after the peer rekeyed us (old SA awaiting delete).
   bool rekeying = false;
   bool rekeyed = false;
+  // After an IKE rekey: the SA the Child SAs moved to. Exchanges still outstanding on this
+  // one (a Child SA Delete) finish on the Child SAs there.
+  IkeSaId successor = 0;
 
   // The wake-up time registered in the engine's timer index.
   std::optional<Instant> registered_wake;

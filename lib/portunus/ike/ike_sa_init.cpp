@@ -156,7 +156,9 @@ void Engine::Impl::reply_init_error(const Datagram& d, const wire::Message& msg,
 
 void Engine::Impl::handle_init_request(const Datagram& d, const wire::Message& msg, Instant now) {
   const auto& h = msg.header;
-  // A retransmission of a request we answered: send the same answer again (2.1).
+  // A retransmission of a request we answered: while half open, send the same answer again;
+  // once IKE_AUTH has completed (the messages are forgotten by then) the initiator has our
+  // answer, so a late copy is only dropped. Either way it opens no new SA (2.1).
   if (auto it = by_init.find({h.initiator_spi, d.remote.addr, d.remote.port}); it != by_init.end()) {
     IkeSa* sa = find(it->second);
     if (sa && sa->state == IkeState::InitAnswered && d.bytes.size() == sa->init_request.size() &&

@@ -54,7 +54,6 @@ bool Engine::Impl::build_informational(IkeSa& sa, Task task, Instant now) {
 
 void Engine::Impl::handle_informational_request(IkeSa& sa, const wire::Message& msg,
                                                 const std::vector<wire::Payload>& inner, Instant now) {
-  (void)now;
   const uint32_t mid = msg.header.message_id;
   const ConnectionConfig* conn = connection(sa.connection);
   const bool minimal = conn && conn->minimal_initiator;
@@ -68,15 +67,24 @@ void Engine::Impl::handle_informational_request(IkeSa& sa, const wire::Message& 
       continue;
     }
     if (d->protocol != wire::ProtocolId::Esp) continue;
+    // Sent on an IKE SA we have rekeyed meanwhile: the Child SAs are on the new one.
+    IkeSa& holder = child_holder(sa);
     for (uint32_t spi : d->spis) {
-      ChildSa* c = sa.child_by_spi_out(spi);
+      ChildSa* c = holder.child_by_spi_out(spi);
       if (!c) continue;
       // 1.4.1: answer with our SPIs, except for SAs we are deleting ourselves already.
       if (c->state != ChildState::Deleting) ours.push_back(c->spi_in);
-      uninstall_child(sa, *c);
+      // Our rekey of it is outstanding and collided with the peer's, which has finished and
+      // replaced it: keep the collision for when our response arrives (2.8.1).
+      if (c->state == ChildState::Rekeying && c->collision && holder.outstanding &&
+          holder.outstanding->task.kind == TaskKind::RekeyChild &&
+          holder.outstanding->task.old_spi_in == c->spi_in)
+        holder.outstanding->task.collision = c->collision;
+      uninstall_child(holder, *c);
       const uint32_t gone = c->spi_in;
-      std::erase_if(sa.children, [&](const ChildSa& x) { return x.spi_in == gone; });
+      std::erase_if(holder.children, [&](const ChildSa& x) { return x.spi_in == gone; });
     }
+    touch(holder);
   }
   std::vector<wire::Payload> out;
   if (!ours.empty() && !delete_ike && !minimal)
@@ -84,27 +92,35 @@ void Engine::Impl::handle_informational_request(IkeSa& sa, const wire::Message& 
   send_response(sa, wire::ExchangeType::Informational, mid, out);
   if (delete_ike) {
     if (!sa.rekeyed) event(EventKind::IkeSaDeleted, &sa, "IKE_SA deleted by peer");
+    IkeSa& holder = child_holder(sa);
     kill(sa, true);
+    if (&holder != &sa) pump(holder, now);  // a Delete that kill() handed over
   }
 }
 
 void Engine::Impl::handle_informational_response(IkeSa& sa, Task& task,
                                                  const std::vector<wire::Payload>& inner, Instant now) {
   (void)inner;
-  (void)now;
   switch (task.kind) {
-    case TaskKind::DeleteChild:
+    case TaskKind::DeleteChild: {
+      // The IKE SA may have been rekeyed while the Delete was out; the Child SAs then moved.
+      IkeSa& holder = child_holder(sa);
       for (uint32_t s : task.delete_spis) {
-        ChildSa* c = sa.child_by_spi_in(s);
+        ChildSa* c = holder.child_by_spi_in(s);
         if (!c) continue;
-        uninstall_child(sa, *c);
-        std::erase_if(sa.children, [&](const ChildSa& x) { return x.spi_in == s; });
+        uninstall_child(holder, *c);
+        std::erase_if(holder.children, [&](const ChildSa& x) { return x.spi_in == s; });
       }
+      touch(holder);
       break;
-    case TaskKind::DeleteIke:
+    }
+    case TaskKind::DeleteIke: {
       if (!sa.rekeyed) event(EventKind::IkeSaDeleted, &sa, "IKE_SA deleted");
+      IkeSa& holder = child_holder(sa);
       kill(sa, true);
+      if (&holder != &sa) pump(holder, now);
       break;
+    }
     default:
       break;  // liveness confirmed (last_inbound was updated)
   }
