@@ -105,61 +105,78 @@ unsigned quantize(unsigned len, bool v4) {
 }
 
 // One group of the tuple space: every rule filed under these prefix lengths. Open-addressing
-// hash table; each slot holds its rules inline, ordered by rank, so a probe costs one slot
-// access and one access to its rule array.
+// hash table in two parallel arrays: `tags` (8 octets a slot: the key's hash, 0 = empty) is
+// what a probe walks, so a lookup that misses a group (the common case: most groups hold no
+// policy for a given flow) touches one 8-octet tag and never the slot itself; `slots` holds
+// the full key and the rules, ordered by rank, and is read only when the tag matches.
 struct Tuple {
   uint8_t llen = 0;
   uint8_t rlen = 0;
-  Rank min_rank;  // a lower bound of the ranks held (not raised on removal; still correct)
+  U128 lmask, rmask;  // the prefix masks for llen/rlen, precomputed for the probe
+  Rank min_rank;      // a lower bound of the ranks held (not raised on removal; still correct)
   struct Slot {
     U128 l, r;
-    bool used = false;
     std::vector<Rule> rules;
   };
+  std::vector<uint64_t> tags = std::vector<uint64_t>(16);
   std::vector<Slot> slots = std::vector<Slot>(16);
+  unsigned shift = 60;  // 64 - log2(slots.size()): the index is the top bits of the hash
   size_t used = 0;
 
-  // One finalizer over a multiply-combined key: cheap, and every input bit reaches the index.
+  // Three multiplies; the index takes the product's top bits, which depend on every input
+  // bit. For IPv4 the first product is over the exact 64-bit key (local << 32 | remote).
+  // The low bit is forced to 1 so that a tag is never 0 (empty); equal tags are confirmed
+  // by comparing the full key.
   static uint64_t hash(U128 l, U128 r) {
-    return mix((l.hi * 0x9e3779b97f4a7c15ULL) ^ (l.lo * 0xc2b2ae3d27d4eb4fULL) ^
-               (r.hi * 0x165667b19e3779f9ULL) ^ (r.lo + (r.lo << 29)));
+    uint64_t a = l.lo ^ std::rotl(r.lo, 32);
+    uint64_t b = l.hi ^ std::rotl(r.hi, 32);
+    uint64_t h = a * 0x9e3779b97f4a7c15ULL + b * 0xc2b2ae3d27d4eb4fULL;
+    h = (h ^ (h >> 31)) * 0xff51afd7ed558ccdULL;
+    return h | 1;
   }
   size_t mask() const { return slots.size() - 1; }
+  size_t index(uint64_t h) const { return static_cast<size_t>(h >> shift); }
 
-  const Slot* find_from(size_t i, U128 l, U128 r) const {
+  const Slot* find_from(size_t i, uint64_t h, U128 l, U128 r) const {
     size_t m = mask();
+    const uint64_t* t = tags.data();
     for (;; i = (i + 1) & m) {
-      const Slot& s = slots[i];
-      if (!s.used) return nullptr;
-      if (s.l == l && s.r == r) return &s;
+      uint64_t tag = t[i];
+      if (tag == 0) return nullptr;
+      if (tag == h && slots[i].l == l && slots[i].r == r) return &slots[i];
     }
   }
 
   std::vector<Rule>& find_or_insert(U128 l, U128 r) {
     if ((used + 1) * 2 > slots.size()) grow();
     size_t m = mask();
-    for (size_t i = hash(l, r) & m;; i = (i + 1) & m) {
+    uint64_t h = hash(l, r);
+    for (size_t i = index(h);; i = (i + 1) & m) {
       Slot& s = slots[i];
-      if (!s.used) {
+      if (tags[i] == 0) {
+        tags[i] = h;
         s.l = l;
         s.r = r;
-        s.used = true;
         ++used;
         return s.rules;
       }
-      if (s.l == l && s.r == r) return s.rules;
+      if (tags[i] == h && s.l == l && s.r == r) return s.rules;
     }
   }
 
   void grow() {
     std::vector<Slot> old = std::move(slots);
+    std::vector<uint64_t> old_tags = std::move(tags);
     slots = std::vector<Slot>(old.size() * 2);
+    tags = std::vector<uint64_t>(old.size() * 2);
+    --shift;
     size_t m = mask();
-    for (Slot& s : old) {
-      if (!s.used) continue;
-      size_t i = hash(s.l, s.r) & m;
-      while (slots[i].used) i = (i + 1) & m;
-      slots[i] = std::move(s);
+    for (size_t j = 0; j < old.size(); ++j) {
+      if (old_tags[j] == 0) continue;
+      size_t i = index(old_tags[j]);
+      while (tags[i] != 0) i = (i + 1) & m;
+      tags[i] = old_tags[j];
+      slots[i] = std::move(old[j]);
     }
   }
 };
@@ -167,12 +184,14 @@ struct Tuple {
 struct Table {
   std::vector<std::unique_ptr<Tuple>> tuples;  // ordered by min_rank
 
-  Tuple& get(uint8_t llen, uint8_t rlen) {
+  Tuple& get(uint8_t llen, uint8_t rlen, bool v4) {
     for (auto& t : tuples)
       if (t->llen == llen && t->rlen == rlen) return *t;
     auto t = std::make_unique<Tuple>();
     t->llen = llen;
     t->rlen = rlen;
+    t->lmask = mask_addr({~0ULL, ~0ULL}, llen, v4);
+    t->rmask = mask_addr({~0ULL, ~0ULL}, rlen, v4);
     t->min_rank = {UINT32_MAX, UINT64_MAX};
     tuples.push_back(std::move(t));
     return *tuples.back();
@@ -305,7 +324,7 @@ Result<PolicyId> Spd::add(Policy p) {
   auto llen = static_cast<uint8_t>(quantize(covering_prefix(r.lf, r.ll, v4), v4));
   auto rlen = static_cast<uint8_t>(quantize(covering_prefix(r.rf, r.rl, v4), v4));
   Table& t = impl_->table(p.direction, fam);
-  Tuple& tuple = t.get(llen, rlen);
+  Tuple& tuple = t.get(llen, rlen, v4);
   e->tuple = &tuple;
   e->lkey = mask_addr(r.lf, llen, v4);
   e->rkey = mask_addr(r.rf, rlen, v4);
@@ -369,33 +388,36 @@ std::vector<const Policy*> Spd::policies() const {
 const Policy* Spd::lookup_uncached(Direction dir, const wire::FlowKey& flow) const {
   const Table& t = impl_->table(dir, flow.family);
   bool out = dir == Direction::Outbound;
-  bool v4 = flow.family == IpFamily::V4;
   U128 src = load_addr(flow.src, flow.family);
   U128 dst = load_addr(flow.dst, flow.family);
   U128 l = out ? src : dst;
   U128 r = out ? dst : src;
-  // First compute every group's slot and prefetch it, so that the (mostly cache-missing)
+  // First compute every group's slot and prefetch its tag, so that the (mostly cache-missing)
   // probes of all groups overlap instead of running one after another.
   constexpr size_t kBatch = 64;
   size_t n = std::min(t.tuples.size(), kBatch);
   U128 lk[kBatch], rk[kBatch];
-  size_t slot[kBatch];
+  uint64_t hs[kBatch];
   for (size_t i = 0; i < n; ++i) {
     const Tuple& tuple = *t.tuples[i];
-    lk[i] = mask_addr(l, tuple.llen, v4);
-    rk[i] = mask_addr(r, tuple.rlen, v4);
-    slot[i] = Tuple::hash(lk[i], rk[i]) & tuple.mask();
-    __builtin_prefetch(&tuple.slots[slot[i]]);
+    lk[i] = {l.hi & tuple.lmask.hi, l.lo & tuple.lmask.lo};
+    rk[i] = {r.hi & tuple.rmask.hi, r.lo & tuple.rmask.lo};
+    hs[i] = Tuple::hash(lk[i], rk[i]);
+    __builtin_prefetch(&tuple.tags[tuple.index(hs[i])]);
   }
   const Rule* best = nullptr;
   for (size_t i = 0; i < t.tuples.size(); ++i) {
     const Tuple& tuple = *t.tuples[i];
     if (best && !(tuple.min_rank < best->rank)) break;
-    const Tuple::Slot* s =
-        i < n ? tuple.find_from(slot[i], lk[i], rk[i])
-              : tuple.find_from(
-                    Tuple::hash(mask_addr(l, tuple.llen, v4), mask_addr(r, tuple.rlen, v4)) & tuple.mask(),
-                    mask_addr(l, tuple.llen, v4), mask_addr(r, tuple.rlen, v4));
+    const Tuple::Slot* s;
+    if (i < n) {
+      s = tuple.find_from(tuple.index(hs[i]), hs[i], lk[i], rk[i]);
+    } else {
+      U128 a{l.hi & tuple.lmask.hi, l.lo & tuple.lmask.lo};
+      U128 b{r.hi & tuple.rmask.hi, r.lo & tuple.rmask.lo};
+      uint64_t h = Tuple::hash(a, b);
+      s = tuple.find_from(tuple.index(h), h, a, b);
+    }
     if (!s) continue;
     for (const Rule& rule : s->rules) {
       if (best && !(rule.rank < best->rank)) break;
