@@ -148,6 +148,7 @@ struct LoadedProviders {
   OSSL_PROVIDER* legacy;
   OSSL_PROVIDER* dflt;
   ~LoadedProviders() {
+    release_fetched();  // the cached algorithms hold references into these providers
     if (legacy) OSSL_PROVIDER_unload(legacy);
     if (dflt) OSSL_PROVIDER_unload(dflt);
   }

@@ -17,25 +17,21 @@ namespace {
 // stored keyed state (HMAC keeps the ipad/opad digests), so begin() is cheap.
 class EvpMacEngine final : public MacEngine {
  public:
-  EvpMacEngine(const char* algorithm, const char* param_name, const char* param_value)
-      : param_name_(param_name), param_value_(param_value) {
-    MacPtr mac(EVP_MAC_fetch(nullptr, algorithm, nullptr));
-    if (mac) ctx_.reset(EVP_MAC_CTX_new(mac.get()));
+  // The prototype already carries the fetched digest / cipher (see ossl.h), so keying
+  // the copy looks nothing up by name.
+  explicit EvpMacEngine(const EVP_MAC_CTX* prototype) {
+    if (prototype) ctx_.reset(EVP_MAC_CTX_dup(prototype));
   }
 
   bool ok() const { return ctx_ != nullptr; }
   size_t size() const override { return size_; }
 
   bool set_key(BytesView key) override {
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(param_name_, const_cast<char*>(param_value_), 0),
-        OSSL_PARAM_construct_end(),
-    };
     // A NULL key pointer means "keep the old key" to OpenSSL, so an empty key (legal for
     // HMAC) must still be passed as a valid pointer.
     static const uint8_t kEmpty = 0;
     const uint8_t* key_ptr = key.empty() ? &kEmpty : key.data();
-    if (EVP_MAC_init(ctx_.get(), key_ptr, key.size(), params) != 1) return false;
+    if (EVP_MAC_init(ctx_.get(), key_ptr, key.size(), nullptr) != 1) return false;
     size_ = EVP_MAC_CTX_get_mac_size(ctx_.get());
     keyed_ = true;
     return size_ != 0;
@@ -54,8 +50,6 @@ class EvpMacEngine final : public MacEngine {
 
  private:
   MacCtxPtr ctx_;
-  const char* param_name_;
-  const char* param_value_;
   size_t size_ = 0;
   bool keyed_ = false;
 };
@@ -64,7 +58,7 @@ class EvpMacEngine final : public MacEngine {
 // AES-128 in ECB mode (one block at a time). K1 encrypts, K2 / K3 whiten the last block.
 class XcbcEngine final : public MacEngine {
  public:
-  XcbcEngine() : ctx_(EVP_CIPHER_CTX_new()) {}
+  XcbcEngine() : ctx_(aes_128_ecb() ? EVP_CIPHER_CTX_new() : nullptr) {}
   ~XcbcEngine() override {
     OPENSSL_cleanse(k2_, sizeof k2_);
     OPENSSL_cleanse(k3_, sizeof k3_);
@@ -84,14 +78,14 @@ class XcbcEngine final : public MacEngine {
     for (size_t i = 0; i < 3; ++i) std::memset(consts + i * kBlock, static_cast<int>(i + 1), kBlock);
     uint8_t derived[3 * kBlock];
     int len = 0;
-    bool good = EVP_EncryptInit_ex2(ctx_.get(), EVP_aes_128_ecb(), key.data(), nullptr, nullptr) == 1 &&
+    bool good = EVP_EncryptInit_ex2(ctx_.get(), aes_128_ecb(), key.data(), nullptr, nullptr) == 1 &&
                 EVP_CIPHER_CTX_set_padding(ctx_.get(), 0) == 1 &&
                 EVP_EncryptUpdate(ctx_.get(), derived, &len, consts, sizeof consts) == 1 &&
                 len == static_cast<int>(sizeof consts);
     if (good) {
       std::memcpy(k2_, derived + kBlock, kBlock);
       std::memcpy(k3_, derived + 2 * kBlock, kBlock);
-      good = EVP_EncryptInit_ex2(ctx_.get(), EVP_aes_128_ecb(), derived, nullptr, nullptr) == 1 &&
+      good = EVP_EncryptInit_ex2(ctx_.get(), aes_128_ecb(), derived, nullptr, nullptr) == 1 &&
              EVP_CIPHER_CTX_set_padding(ctx_.get(), 0) == 1;
     }
     OPENSSL_cleanse(derived, sizeof derived);
@@ -137,6 +131,8 @@ class XcbcEngine final : public MacEngine {
 
  private:
   static constexpr size_t kBlock = 16;
+  // Fetched once: EVP_aes_128_ecb() would be looked up by name on every init.
+  static const EVP_CIPHER* aes_128_ecb() { return fetched_cipher("AES-128-ECB"); }
 
   bool encrypt_block(const uint8_t* block) {
     uint8_t x[kBlock];
@@ -159,13 +155,13 @@ class XcbcEngine final : public MacEngine {
 }  // namespace
 
 std::unique_ptr<MacEngine> make_hmac_engine(const char* digest) {
-  auto engine = std::make_unique<EvpMacEngine>("HMAC", OSSL_MAC_PARAM_DIGEST, digest);
+  auto engine = std::make_unique<EvpMacEngine>(hmac_prototype(digest));
   if (!engine->ok()) return nullptr;
   return engine;
 }
 
 std::unique_ptr<MacEngine> make_aes_cmac_engine() {
-  auto engine = std::make_unique<EvpMacEngine>("CMAC", OSSL_MAC_PARAM_CIPHER, "AES-128-CBC");
+  auto engine = std::make_unique<EvpMacEngine>(aes_cmac_prototype());
   if (!engine->ok()) return nullptr;
   return engine;
 }

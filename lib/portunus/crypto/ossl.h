@@ -64,6 +64,28 @@ using EcPointPtr = std::unique_ptr<EC_POINT, EcPointFree>;
 // thread-safe; false if the provider is not installed.
 bool load_legacy_provider();
 
+// Algorithm implementations fetched once per process. OpenSSL 3 resolves an algorithm
+// name on every implicit use (EVP_MAC_fetch, EVP_PKEY_CTX_new_from_name, a legacy
+// EVP_aes_*() handle passed to an init call, a digest or cipher name in the params of
+// EVP_MAC_init): a namemap search under a lock and a method-store lookup each time, which
+// dominated the cost of keying a handshake's PRFs and protectors. The fetched objects live
+// until exit and are freed before OpenSSL's own clean-up runs. Thread-safe.
+
+// The named cipher ("AES-128-GCM", ...), or nullptr if no loaded provider has it. A
+// failure is not remembered, so a cipher of the legacy provider (DES-CBC) is found once
+// that provider has been loaded.
+const EVP_CIPHER* fetched_cipher(const char* name);
+
+// A keyed HMAC (digest = "SHA2-256", ...) or CMAC (cipher = "AES-128-CBC") context to
+// duplicate: EVP_MAC_CTX_dup copies the fetched digest / cipher, so the copy is re-keyed
+// with EVP_MAC_init(ctx, key, len, NULL) without any name lookup. nullptr if unavailable.
+// The prototype is keyed (with zeros) only because OpenSSL cannot duplicate an unkeyed one.
+const EVP_MAC_CTX* hmac_prototype(const char* digest);
+const EVP_MAC_CTX* aes_cmac_prototype();
+
+// Frees the cached objects (at exit, before the providers they reference are unloaded).
+void release_fetched();
+
 // The most recent OpenSSL error as text (and clears the queue), for error messages.
 std::string last_openssl_error();
 

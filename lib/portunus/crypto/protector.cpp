@@ -330,12 +330,12 @@ Result<std::unique_ptr<Protector>> make_protector(EncrId encr, unsigned key_bits
                       "-octet key, got " + std::to_string(integ_key.size()));
   }
   EncrInfo info = *encr_info(encr, key_bits);
-  CipherPtr cipher;
+  const EVP_CIPHER* cipher = nullptr;
   if (info.cipher) {
     if (encr == EncrId::Des && !detail::load_legacy_provider()) {
       return make_error("ENCR_DES needs OpenSSL's legacy provider, which could not be loaded");
     }
-    cipher.reset(EVP_CIPHER_fetch(nullptr, info.cipher, nullptr));
+    cipher = detail::fetched_cipher(info.cipher);
     if (!cipher) {
       return make_error("OpenSSL has no " + std::string(info.cipher) + ": " + detail::last_openssl_error());
     }
@@ -345,13 +345,13 @@ Result<std::unique_ptr<Protector>> make_protector(EncrId encr, unsigned key_bits
 
   if (info.aead) {
     auto p = std::make_unique<AeadProtector>(encr == EncrId::NullAuthAesGmac, info.icv_size);
-    if (!p->init(cipher.get(), key, salt)) {
+    if (!p->init(cipher, key, salt)) {
       return make_error("cannot key " + label + ": " + detail::last_openssl_error());
     }
     return std::unique_ptr<Protector>(std::move(p));
   }
   auto p = std::make_unique<CipherIntegProtector>(info.iv_size, info.block_size, encr == EncrId::AesCtr);
-  if (cipher && !p->init_cipher(cipher.get(), key, salt)) {
+  if (cipher && !p->init_cipher(cipher, key, salt)) {
     return make_error("cannot key " + label + ": " + detail::last_openssl_error());
   }
   if (integ != IntegId::None) {
