@@ -136,7 +136,10 @@ TEST(EngineCreateChild, AdditionalChildWithPfs) {
     }
   EXPECT_TRUE(found);
   bool pfs = false;
-  for (const auto& c : u.p.a.engine.status()[0].children) pfs |= c.pfs_group == KeGroup::Curve25519;
+  // status() returns by value: keep it alive for the loop (a range-for over a member of a
+  // temporary reads freed memory).
+  const auto st = u.p.a.engine.status();
+  for (const auto& c : st[0].children) pfs |= c.pfs_group == KeGroup::Curve25519;
   EXPECT_TRUE(pfs);
 }
 
