@@ -4,12 +4,17 @@
 // these types, so the engine never sees file syntax. Times are durations; zero disables.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <memory>
 
 #include "portunus/base/ip_address.h"
 #include "portunus/base/secure_bytes.h"
 #include "portunus/crypto/ids.h"
+#include "portunus/crypto/x509.h"
+#include "portunus/ike/auth_cert.h"
 #include "portunus/ike/ts_narrowing.h"
 #include "portunus/wire/ike_proposal.h"
 
@@ -27,8 +32,12 @@ enum class CloseAction : uint8_t { None, Trap, Start };
 
 enum class AuthClass : uint8_t {
   Psk,
-  PubKey,  // certificates/raw keys: a later issue; the Authenticator interface is where it slots in
+  PubKey,  // X.509 certificates and signatures (auth_cert.h)
 };
+
+// swanctl's key-type constraints on `auth = pubkey` (rsa, rsa/pss, ecdsa, ed25519, ed448):
+// which kind of key the peer's certificate must carry. Any = no constraint.
+enum class PubKeyConstraint : uint8_t { Any, Rsa, Ecdsa, Ed25519, Ed448 };
 
 struct PeerAuthConfig {
   AuthClass auth = AuthClass::Psk;
@@ -36,6 +45,19 @@ struct PeerAuthConfig {
   // "C=CH, O=example, CN=moon", "@#0102ab" for KEY_ID, "%any" for the remote: anything).
   // Empty for the local side means the local IP address.
   std::string id;
+
+  // auth = pubkey, our side: the credentials we may sign with, in configuration order (the
+  // first is the default; the peer's CERTREQ picks among them) and the RSA padding to use
+  // (swanctl `auth = rsa/pss` selects PSS, RFC 7427).
+  std::vector<CertCredentials> credentials;
+  RsaPadding rsa_padding = RsaPadding::Pkcs1;
+
+  // auth = pubkey, the peer's side: the CAs (and CRLs) its chain must lead to, the
+  // certificate configured for it (swanctl remote `certs`, used when it sends no CERT),
+  // and the key type it must use.
+  std::shared_ptr<const crypto::TrustStore> trust;
+  std::optional<crypto::Certificate> peer_cert;
+  PubKeyConstraint constraint = PubKeyConstraint::Any;
 };
 
 struct Lifetimes {
