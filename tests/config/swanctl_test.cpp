@@ -273,6 +273,64 @@ TEST(Swanctl, SecretsInHexAndBase64) {
   EXPECT_EQ(r->secrets[2].secret, SecureBytes(as_bytes("with space")));
 }
 
+TEST(Swanctl, CertificateAuthenticationKeys) {
+  auto r = load_swanctl_text(R"(connections {
+  c {
+    local {
+      auth = rsa/pss
+      certs = moon.pem, /etc/portunus/moon2.pem
+      id = moon.example.org
+    }
+    remote {
+      auth = ed25519
+      cacerts = root.pem
+      revocation = strict
+    }
+  }
+  d {
+    local {
+      auth = ecdsa
+    }
+    remote {
+    }
+  }
+}
+secrets {
+  private-moon {
+    file = moon.key
+  }
+  ecdsa-2 {
+    file = /abs/key.pem
+  }
+}
+)");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->connections.size(), 2u);
+  const auto& c = r->connections[0];
+  EXPECT_EQ(c.local[0].auth, AuthClass::Pubkey);
+  EXPECT_EQ(c.local[0].pubkey, PubkeyKind::RsaPss);
+  EXPECT_EQ(c.local[0].certs, (std::vector<std::string>{"moon.pem", "/etc/portunus/moon2.pem"}));
+  EXPECT_EQ(c.local[0].certs_where.at.line, 5);
+  EXPECT_EQ(c.remote[0].pubkey, PubkeyKind::Ed25519);
+  EXPECT_EQ(c.remote[0].cacerts, std::vector<std::string>{"root.pem"});
+  EXPECT_EQ(c.remote[0].revocation, Revocation::Strict);
+  const auto& d = r->connections[1];
+  EXPECT_EQ(d.local[0].pubkey, PubkeyKind::Ecdsa);
+  // swanctl's defaults: auth = pubkey, revocation = relaxed.
+  EXPECT_EQ(d.remote[0].auth, AuthClass::Pubkey);
+  EXPECT_EQ(d.remote[0].pubkey, PubkeyKind::Any);
+  EXPECT_EQ(d.remote[0].revocation, Revocation::Relaxed);
+  ASSERT_EQ(r->key_files.size(), 2u);
+  EXPECT_EQ(r->key_files[0].name, "private-moon");
+  EXPECT_EQ(r->key_files[0].file, "moon.key");
+  EXPECT_EQ(r->key_files[1].file, "/abs/key.pem");
+  // Key file entries are no key material: a dump without secrets keeps them.
+  auto again = load_swanctl_text(dump_swanctl(*r));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->key_files, r->key_files);
+  EXPECT_EQ(again->connections, r->connections);
+}
+
 TEST(Swanctl, LegacyProposalNeedsOption) {
   const char* text = "connections {\n  c {\n    proposals = 3des-md5-modp1024\n  }\n}\n";
   auto r = load_swanctl_text(text);
@@ -343,7 +401,20 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{
             "connections {\n  home {\n    local {\n      auth = eap-mschapv2\n    }\n  }\n}\n",
             "swanctl.conf:4: connections.home.local.auth: authentication 'eap-mschapv2' is not supported "
-            "(psk or pubkey)"},
+            "(psk, pubkey, rsa, rsa/pss, ecdsa, ed25519 or ed448)"},
+        BadConfig{"connections {\n  home {\n    remote {\n      auth = rsa-2048\n    }\n  }\n}\n",
+                  "swanctl.conf:4: connections.home.remote.auth: authentication 'rsa-2048' is not supported "
+                  "(psk, pubkey, rsa, rsa/pss, ecdsa, ed25519 or ed448)"},
+        BadConfig{
+            "connections {\n  home {\n    remote {\n      revocation = sometimes\n    }\n  }\n}\n",
+            "swanctl.conf:4: connections.home.remote.revocation: invalid revocation 'sometimes' (strict, "
+            "ifuri or relaxed)"},
+        BadConfig{"secrets {\n  private-x {\n    secret = pass\n    file = k.pem\n  }\n}\n",
+                  "swanctl.conf:3: secrets.private-x: encrypted private keys ('secret') are not supported; "
+                  "store the key unencrypted with mode 0600"},
+        BadConfig{"secrets {\n  rsa-x {\n  }\n}\n", "swanctl.conf:2: secrets.rsa-x: missing key 'file'"},
+        BadConfig{"secrets {\n  ecdsa-x {\n    file = a.pem\n    pin = 1\n  }\n}\n",
+                  "swanctl.conf:4: secrets.ecdsa-x: unknown key 'pin'"},
         BadConfig{"connections {\n  home {\n    remote {\n      groups = admins\n    }\n  }\n}\n",
                   "swanctl.conf:4: connections.home.remote: key 'groups' is not supported by Portunus"},
         BadConfig{"connections {\n  home {\n    remote {\n      id = ipv4:vpn\n    }\n  }\n}\n",
@@ -423,7 +494,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"secrets {\n  ike-x {\n    secret = s\n    password = p\n  }\n}\n",
                   "swanctl.conf:4: secrets.ike-x: unknown key 'password'"},
         BadConfig{"secrets {\n  eap-carol {\n    secret = s\n  }\n}\n",
-                  "swanctl.conf:2: secrets: secret section 'eap-carol' is not supported (only ike<suffix>)"},
+                  "swanctl.conf:2: secrets: secret section 'eap-carol' is not supported (only ike, private, "
+                  "rsa and ecdsa<suffix>)"},
         BadConfig{"secrets {\n  wat {\n  }\n}\n", "swanctl.conf:2: secrets: unknown secret section 'wat'"},
         BadConfig{"pools {\n}\n", "swanctl.conf:1: section 'pools' is not supported"},
         BadConfig{"conections {\n}\n", "swanctl.conf:1: unknown section 'conections'"},
@@ -473,6 +545,7 @@ connections {
     unique = keep
     keyingtries = 3
     fragmentation = accept
+    send_cert = always
     local-2 {
       round = 2
       auth = psk
@@ -480,13 +553,15 @@ connections {
     }
     local-1 {
       round = 1
-      certs = a.pem, b.pem
+      auth = rsa/pss
+      certs = a.pem, /etc/b.pem
       id = @left.example
     }
     remote {
-      auth = psk
+      auth = ed25519
       id = 192.0.2.2
       cacerts = ca.pem
+      revocation = strict
     }
     children {
       a {
@@ -512,9 +587,19 @@ connections {
   }
   other {
     remote_addrs = 192.0.2.200
+    remote {
+      auth = ecdsa
+      revocation = ifuri
+    }
   }
 }
 secrets {
+  private-a {
+    file = a.key
+  }
+  rsa-b {
+    file = /etc/keys/b.key
+  }
   ike-1 {
     id-a = @left.example
     id-b = 192.0.2.2

@@ -121,6 +121,22 @@ void print_policies(const json& ps) {
                p["protocol"].get<int>() ? fmt::format(" proto {}", p["protocol"].get<int>()) : "");
 }
 
+// strongSwan's --list-certs layout (crypto::describe) plus where each came from and who uses it.
+void print_certs(const json& r) {
+  const auto& certs = r["certificates"];
+  if (certs.empty()) fmt::print("no certificates loaded\n");
+  for (const auto& c : certs) {
+    fmt::print("{}{}:\n", c["ca"].get<bool>() ? "CA certificate" : "certificate",
+               c["has_private_key"].get<bool>() ? ", has private key" : "");
+    fmt::print("{}", c["text"].get<std::string>());
+    fmt::print("  file:     {}\n", c["file"].get<std::string>());
+    std::string users;
+    for (const auto& u : c["used_by"]) users += (users.empty() ? "" : ", ") + u.get<std::string>();
+    fmt::print("  used by:  {}\n\n", users.empty() ? "-" : users);
+  }
+  for (const auto& f : r["crl_files"]) fmt::print("CRL file: {}\n", f.get<std::string>());
+}
+
 int emit(const std::optional<json>& r, int status, void (*pretty)(const json&)) {
   if (!r) return status;
   if (g_json || !pretty)
@@ -314,6 +330,9 @@ int main(int argc, char** argv) {
   rekey->add_flag("--ike", rekey_ike, "rekey the IKE SA instead");
   auto* dpd = app.add_subcommand("dpd", "send a liveness check (empty INFORMATIONAL) on a connection");
   dpd->add_option("connection", conn, "connection name")->required();
+  auto* certs = app.add_subcommand(
+      "certs",
+      "loaded certificates (subject, issuer, SANs, validity, key type) and the connections using them");
   auto* reload = app.add_subcommand("reload", "re-read the configuration (like SIGHUP)");
   auto* flush = app.add_subcommand("flush", "delete every SA (politely for IKE)");
 
@@ -383,6 +402,10 @@ int main(int argc, char** argv) {
   if (*policies) {
     auto r = call("policies", json::object(), &st);
     return emit(r, st, print_policies);
+  }
+  if (*certs) {
+    auto r = call("certs", json::object(), &st);
+    return emit(r, st, print_certs);
   }
   if (*counters) {
     auto r = call("counters", json::object(), &st);

@@ -33,15 +33,16 @@ int check_config(const std::string& path) {
     fmt::print(stderr, "{}\n", cfg.error().message);
     return kExitConfig;
   }
-  auto ec = daemon::to_engine_config(*cfg);
+  daemon::CredentialInventory creds;
+  auto ec = daemon::to_engine_config(*cfg, daemon::MapOptions{daemon::confdir_of(path)}, &creds);
   if (!ec) {
     fmt::print(stderr, "{}\n", ec.error().message);
     return kExitConfig;
   }
   size_t children = 0;
   for (const auto& c : cfg->connections) children += c.children.size();
-  fmt::print("{}: OK, {} connection(s), {} child(ren), {} secret(s)\n", path, cfg->connections.size(),
-             children, cfg->secrets.size());
+  fmt::print("{}: OK, {} connection(s), {} child(ren), {} secret(s), {} certificate(s)\n", path,
+             cfg->connections.size(), children, cfg->secrets.size(), creds.certs.size());
   return 0;
 }
 

@@ -17,6 +17,24 @@ const ConnectionConfig* SwanctlConfig::find_connection(std::string_view name) co
   return nullptr;
 }
 
+std::string_view pubkey_keyword(PubkeyKind k) {
+  switch (k) {
+    case PubkeyKind::Any:
+      return "pubkey";
+    case PubkeyKind::Rsa:
+      return "rsa";
+    case PubkeyKind::RsaPss:
+      return "rsa/pss";
+    case PubkeyKind::Ecdsa:
+      return "ecdsa";
+    case PubkeyKind::Ed25519:
+      return "ed25519";
+    case PubkeyKind::Ed448:
+      return "ed448";
+  }
+  return "pubkey";
+}
+
 Result<Identity> parse_identity(std::string_view text) {
   auto id = ike::parse_identity(text);
   if (!id) return make_error("identity '" + std::string(text) + "': " + id.error().message);
@@ -146,11 +164,11 @@ bool in(std::string_view key, const std::string_view (&list)[N]) {
 }
 
 constexpr std::string_view kUnsupportedConnKeys[] = {
-    "vips",           "aggressive",         "pull",  "dscp",     "childless", "send_cert", "ocsp",
-    "ppk_id",         "ppk_required",       "pools", "if_id_in", "if_id_out", "mediation", "mediated_by",
-    "mediation_peer", "keyingtries_backoff"};
-constexpr std::string_view kUnsupportedAuthKeys[] = {"pubkeys",  "ca_id",      "eap_id", "aaa_id",
-                                                     "xauth_id", "revocation", "groups", "cert_policy"};
+    "vips",      "aggressive", "pull",         "dscp",           "childless",
+    "ocsp",      "ppk_id",     "ppk_required", "pools",          "if_id_in",
+    "if_id_out", "mediation",  "mediated_by",  "mediation_peer", "keyingtries_backoff"};
+constexpr std::string_view kUnsupportedAuthKeys[] = {"pubkeys",  "ca_id",  "eap_id",     "aaa_id",
+                                                     "xauth_id", "groups", "cert_policy"};
 constexpr std::string_view kUnsupportedChildKeys[] = {
     "ah_proposals", "sha256_96", "updown",  "hostaccess", "policies_fwd_out", "ipcomp",      "inactivity",
     "priority",     "interface", "mark_in", "mark_in_sa", "mark_out",         "set_mark_in", "set_mark_out",
@@ -322,6 +340,16 @@ class Loader {
           return bad_value(v, path, "invalid value '" + v.value + "' (yes, accept, force or no)");
       } else if (k == "send_certreq") {
         PORTUNUS_TRY_ASSIGN(c.send_certreq, bool_value(v, path));
+      } else if (k == "send_cert") {
+        std::string m = lower(trim(v.value));
+        if (m == "ifasked")
+          c.send_cert = SendCert::IfAsked;
+        else if (m == "always")
+          c.send_cert = SendCert::Always;
+        else if (m == "never")
+          c.send_cert = SendCert::Never;
+        else
+          return bad_value(v, path, "invalid value '" + v.value + "' (ifasked, always or never)");
       } else if (in(k, kUnsupportedConnKeys)) {
         return unsupported_key(v, path);
       } else {
@@ -363,6 +391,7 @@ class Loader {
   Result<AuthRound> load_auth(const SettingsSection& s, const std::string& path) {
     AuthRound a;
     a.section = s.name;
+    a.where.at = s.where;
     for (const auto& sub : s.sections) {
       return error(sub.where, path, "section '" + sub.name + "' is not supported (certificates on tokens)");
     }
@@ -370,12 +399,25 @@ class Loader {
       const std::string& k = v.name;
       if (k == "auth") {
         std::string m = lower(trim(v.value));
-        if (m == "psk")
+        static constexpr PubkeyKind kKinds[] = {PubkeyKind::Any,   PubkeyKind::Rsa,     PubkeyKind::RsaPss,
+                                                PubkeyKind::Ecdsa, PubkeyKind::Ed25519, PubkeyKind::Ed448};
+        bool known = false;
+        if (m == "psk") {
           a.auth = AuthClass::Psk;
-        else if (m == "pubkey")
-          a.auth = AuthClass::Pubkey;
-        else
-          return bad_value(v, path, "authentication '" + v.value + "' is not supported (psk or pubkey)");
+          a.pubkey = PubkeyKind::Any;
+          known = true;
+        }
+        for (auto kind : kKinds) {
+          if (!known && m == pubkey_keyword(kind)) {
+            a.auth = AuthClass::Pubkey;
+            a.pubkey = kind;
+            known = true;
+          }
+        }
+        if (!known)
+          return bad_value(v, path,
+                           "authentication '" + v.value +
+                               "' is not supported (psk, pubkey, rsa, rsa/pss, ecdsa, ed25519 or ed448)");
       } else if (k == "id") {
         auto id = parse_identity(trim(v.value));
         if (!id) return bad_value(v, path, id.error().message);
@@ -391,6 +433,17 @@ class Loader {
           files.push_back(std::move(f));
         }
         (k == "certs" ? a.certs : a.cacerts) = std::move(files);
+        (k == "certs" ? a.certs_where : a.cacerts_where).at = v.where;
+      } else if (k == "revocation") {
+        std::string r = lower(trim(v.value));
+        if (r == "relaxed")
+          a.revocation = Revocation::Relaxed;
+        else if (r == "ifuri")
+          a.revocation = Revocation::IfUri;
+        else if (r == "strict")
+          a.revocation = Revocation::Strict;
+        else
+          return bad_value(v, path, "invalid revocation '" + v.value + "' (strict, ifuri or relaxed)");
       } else if (in(k, kUnsupportedAuthKeys)) {
         return unsupported_key(v, path);
       } else {
@@ -529,13 +582,21 @@ class Loader {
     for (const auto& v : s.values) return unknown_key(v, "secrets");
     for (const auto& sec : s.sections) {
       const std::string path = "secrets." + sec.name;
+      if (sec.name.rfind("private", 0) == 0 || sec.name.rfind("rsa", 0) == 0 ||
+          sec.name.rfind("ecdsa", 0) == 0) {
+        auto key = load_key_secret(sec, path);
+        if (!key) return Unexpected<Error>(key.error());
+        out.key_files.push_back(std::move(*key));
+        continue;
+      }
       if (sec.name.rfind("ike", 0) != 0) {
-        static constexpr std::string_view kOther[] = {"eap", "xauth", "ntlm",  "ppk",    "private",
-                                                      "rsa", "ecdsa", "pkcs8", "pkcs12", "token"};
+        static constexpr std::string_view kOther[] = {"eap",   "xauth",  "ntlm", "ppk",
+                                                      "pkcs8", "pkcs12", "token"};
         for (auto prefix : kOther) {
           if (sec.name.rfind(prefix, 0) == 0) {
             return error(sec.where, "secrets",
-                         "secret section '" + sec.name + "' is not supported (only ike<suffix>)");
+                         "secret section '" + sec.name +
+                             "' is not supported (only ike, private, rsa and ecdsa<suffix>)");
           }
         }
         return error(sec.where, "secrets", "unknown secret section '" + sec.name + "'");
@@ -564,6 +625,28 @@ class Loader {
       out.secrets.push_back(std::move(secret));
     }
     return {};
+  }
+
+  static Result<KeySecret> load_key_secret(const SettingsSection& sec, const std::string& path) {
+    KeySecret k;
+    k.name = sec.name;
+    k.where.at = sec.where;
+    for (const auto& sub : sec.sections) return error(sub.where, path, "unknown section '" + sub.name + "'");
+    for (const auto& v : sec.values) {
+      if (v.name == "file") {
+        std::string f(trim(v.value));
+        if (f.empty()) return bad_value(v, path, "empty file name");
+        k.file = std::move(f);
+      } else if (v.name == "secret") {
+        return error(v.where, path,
+                     "encrypted private keys ('secret') are not supported; store the key "
+                     "unencrypted with mode 0600");
+      } else {
+        return unknown_key(v, path);
+      }
+    }
+    if (k.file.empty()) return error(sec.where, path, "missing key 'file'");
+    return k;
   }
 
 #undef PORTUNUS_TRY_ASSIGN

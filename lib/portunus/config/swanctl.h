@@ -50,14 +50,30 @@ struct Origin {
 
 enum class AuthClass : uint8_t { Psk, Pubkey };
 
+// The key-type keywords swanctl accepts in place of `pubkey`: `rsa`, `rsa/pss`, `ecdsa`,
+// `ed25519`, `ed448`. On the local side they choose how we sign (rsa/pss: RSASSA-PSS through
+// RFC 7427); on the remote side they restrict the key the peer's certificate may carry.
+enum class PubkeyKind : uint8_t { Any, Rsa, RsaPss, Ecdsa, Ed25519, Ed448 };
+std::string_view pubkey_keyword(PubkeyKind k);  // "pubkey", "rsa", "rsa/pss", ...
+
+// swanctl's `revocation`: strict fails without a CRL for an issuer, ifuri fails only when a
+// CRL URI is given but no status could be had (Portunus fetches nothing, so it checks the
+// CRLs that are loaded, like relaxed), relaxed fails only for a certificate known revoked.
+enum class Revocation : uint8_t { Relaxed, IfUri, Strict };
+
 // A local<suffix> or remote<suffix> section.
 struct AuthRound {
   std::string section;  // "local", "local-2", "remote"
+  Origin where;
   unsigned round = 0;
   AuthClass auth = AuthClass::Pubkey;  // swanctl's default
-  std::optional<Identity> id;          // unset: the IKE address (local) / any (remote)
-  std::vector<std::string> certs;      // file names, loaded by the certificate code
-  std::vector<std::string> cacerts;
+  PubkeyKind pubkey = PubkeyKind::Any;
+  std::optional<Identity> id;      // unset: the IKE address (local) / any (remote)
+  std::vector<std::string> certs;  // relative to x509/ or absolute, loaded by the daemon
+  Origin certs_where;
+  std::vector<std::string> cacerts;  // relative to x509ca/ or absolute
+  Origin cacerts_where;
+  Revocation revocation = Revocation::Relaxed;
   friend bool operator==(const AuthRound&, const AuthRound&) = default;
 };
 
@@ -92,6 +108,8 @@ struct ChildConfig {
 
 enum class UniquePolicy : uint8_t { No, Never, Keep, Replace };
 enum class Fragmentation : uint8_t { Yes, Accept, Force, No };
+// When our CERT payloads are sent: after a CERTREQ (swanctl's default), always, or never.
+enum class SendCert : uint8_t { IfAsked, Always, Never };
 
 struct ConnectionConfig {
   std::string name;
@@ -114,6 +132,7 @@ struct ConnectionConfig {
   uint32_t keyingtries = 1;  // 0: forever
   Fragmentation fragmentation = Fragmentation::Yes;
   bool send_certreq = true;
+  SendCert send_cert = SendCert::IfAsked;
   std::vector<AuthRound> local;   // sorted by round
   std::vector<AuthRound> remote;  // sorted by round
   std::vector<ChildConfig> children;
@@ -129,9 +148,20 @@ struct IkeSecret {
   friend bool operator==(const IkeSecret&, const IkeSecret&) = default;
 };
 
+// secrets { private<suffix> | rsa<suffix> | ecdsa<suffix> { file = ... } }: a private key
+// file, relative to the directory of the same name (private/, rsa/, ecdsa/) or absolute.
+// Only unencrypted PEM keys (no `secret` passphrase).
+struct KeySecret {
+  std::string name;  // "private-moon"
+  Origin where;
+  std::string file;
+  friend bool operator==(const KeySecret&, const KeySecret&) = default;
+};
+
 struct SwanctlConfig {
   std::vector<ConnectionConfig> connections;
   std::vector<IkeSecret> secrets;
+  std::vector<KeySecret> key_files;
   friend bool operator==(const SwanctlConfig&, const SwanctlConfig&) = default;
 
   const ConnectionConfig* find_connection(std::string_view name) const;

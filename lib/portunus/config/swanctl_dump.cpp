@@ -102,13 +102,26 @@ std::string fragmentation_name(Fragmentation f) {
   return "yes";
 }
 
+std::string revocation_name(Revocation r) {
+  switch (r) {
+    case Revocation::Relaxed:
+      return "relaxed";
+    case Revocation::IfUri:
+      return "ifuri";
+    case Revocation::Strict:
+      return "strict";
+  }
+  return "relaxed";
+}
+
 void write_auth(Writer& w, const AuthRound& a) {
   w.open(a.section);
   w.kv("round", std::to_string(a.round));
-  w.kv("auth", a.auth == AuthClass::Psk ? "psk" : "pubkey");
+  w.kv("auth", a.auth == AuthClass::Psk ? "psk" : std::string(pubkey_keyword(a.pubkey)));
   if (a.id) w.kv("id", a.id->text);
   if (!a.certs.empty()) w.kv("certs", join(a.certs, [](const std::string& s) { return s; }));
   if (!a.cacerts.empty()) w.kv("cacerts", join(a.cacerts, [](const std::string& s) { return s; }));
+  w.kv("revocation", revocation_name(a.revocation));
   w.close();
 }
 
@@ -159,6 +172,9 @@ void write_connection(Writer& w, const ConnectionConfig& c) {
   w.kv("keyingtries", std::to_string(c.keyingtries));
   w.kv("fragmentation", fragmentation_name(c.fragmentation));
   w.kv("send_certreq", yes_no(c.send_certreq));
+  w.kv("send_cert", c.send_cert == SendCert::Always  ? "always"
+                    : c.send_cert == SendCert::Never ? "never"
+                                                     : "ifasked");
   for (const auto& a : c.local) write_auth(w, a);
   for (const auto& a : c.remote) write_auth(w, a);
   w.open("children");
@@ -174,9 +190,16 @@ std::string dump_swanctl(const SwanctlConfig& config, bool include_secrets) {
   w.open("connections");
   for (const auto& c : config.connections) write_connection(w, c);
   w.close();
-  if (include_secrets) {
+  // Key file entries name files, they hold no key material: always written.
+  if (include_secrets || !config.key_files.empty()) {
     w.open("secrets");
+    for (const auto& k : config.key_files) {
+      w.open(k.name);
+      w.kv("file", k.file);
+      w.close();
+    }
     for (const auto& s : config.secrets) {
+      if (!include_secrets) break;
       w.open(s.name);
       for (size_t i = 0; i < s.ids.size(); ++i) {
         w.kv(i == 0 ? "id" : "id-" + std::to_string(i), s.ids[i].text);

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -128,10 +129,11 @@ ipsec::Seconds Daemon::ipsec_now() const {
 }
 
 Result<void> Daemon::load_config(const std::string& path, config::SwanctlConfig* out,
-                                 ike::EngineConfig* engine) {
+                                 ike::EngineConfig* engine, CredentialInventory* credentials) {
   auto cfg = config::load_swanctl_file(path);
   if (!cfg) return make_error(cfg.error().message);
-  auto ec = to_engine_config(*cfg);
+  CredentialInventory inventory;
+  auto ec = to_engine_config(*cfg, MapOptions{confdir_of(path)}, &inventory);
   if (!ec) return make_error(ec.error().message);
   ec->export_keys = !options_.key_export_dir.empty();
   ec->retransmit.timeout = ike::Duration(options_.retransmit_timeout_ms);
@@ -143,6 +145,7 @@ Result<void> Daemon::load_config(const std::string& path, config::SwanctlConfig*
       c.minimal_initiator = true;
   *out = std::move(*cfg);
   *engine = std::move(*ec);
+  *credentials = std::move(inventory);
   return {};
 }
 
@@ -184,9 +187,12 @@ Result<void> Daemon::open_sockets() {
 Result<void> Daemon::start() {
   if (!loop_.ok()) return make_error("epoll_create failed");
   ike::EngineConfig ec;
-  if (auto r = load_config(options_.config_path, &config_, &ec); !r) return r;
+  if (auto r = load_config(options_.config_path, &config_, &ec, &credentials_); !r) return r;
   log(Subsys::Cfg, Level::Info, "loaded {} connection(s), {} secret(s) from {}", config_.connections.size(),
       config_.secrets.size(), options_.config_path);
+  if (!credentials_.certs.empty())
+    log(Subsys::Cfg, Level::Info, "loaded {} certificate(s), {} CRL file(s)", credentials_.certs.size(),
+        credentials_.crl_files.size());
 
   auto nl = Netlink::open();
   if (!nl) return make_error(nl.error().message);
@@ -724,12 +730,14 @@ void Daemon::on_signal(int sig) {
 void Daemon::reload() {
   config::SwanctlConfig cfg;
   ike::EngineConfig ec;
-  if (auto r = load_config(options_.config_path, &cfg, &ec); !r) {
+  CredentialInventory creds;
+  if (auto r = load_config(options_.config_path, &cfg, &ec, &creds); !r) {
     log(Subsys::Cfg, Level::Error, "reload failed, keeping the running configuration: {}", r.error().message);
     return;
   }
   remove_traps();
   config_ = std::move(cfg);
+  credentials_ = std::move(creds);
   ike_->reload(std::move(ec), ike_now());
   install_traps();
   apply_start_actions();
@@ -967,6 +975,31 @@ nlohmann::json Daemon::setkey(const nlohmann::json& args) {
   return ctl_ok({{"sas", sas}, {"policies", policies}});
 }
 
+nlohmann::json Daemon::certs_json() const {
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  nlohmann::json certs = nlohmann::json::array();
+  for (const auto& e : credentials_.certs) {
+    const auto& c = e.cert;
+    nlohmann::json sans = nlohmann::json::array();
+    for (const auto& san : c.subject_alt_names()) sans.push_back(san.text);
+    std::string validity = now < c.not_before() ? "not yet valid" : now > c.not_after() ? "expired" : "valid";
+    certs.push_back({{"subject", c.subject()},
+                     {"issuer", c.issuer()},
+                     {"serial", c.serial_hex()},
+                     {"not_before", c.not_before()},
+                     {"not_after", c.not_after()},
+                     {"validity", validity},
+                     {"subject_alt_names", sans},
+                     {"key", c.key_description()},
+                     {"ca", c.is_ca()},
+                     {"has_private_key", e.has_private_key},
+                     {"file", e.file},
+                     {"used_by", e.used_by},
+                     {"text", crypto::describe(c, now)}});
+  }
+  return {{"certificates", certs}, {"crl_files", credentials_.crl_files}};
+}
+
 nlohmann::json Daemon::handle_control(const std::string& command, const nlohmann::json& args) {
   auto now = ike_now();
   nlohmann::json result;
@@ -1056,7 +1089,8 @@ nlohmann::json Daemon::handle_control(const std::string& command, const nlohmann
   } else if (command == "reload") {
     config::SwanctlConfig cfg;
     ike::EngineConfig ec;
-    if (auto r = load_config(options_.config_path, &cfg, &ec); !r)
+    CredentialInventory creds;
+    if (auto r = load_config(options_.config_path, &cfg, &ec, &creds); !r)
       return ctl_error(ctl_code::kFailed, r.error().message);
     reload();
     result = {{"connections", config_.connections.size()}};
@@ -1071,6 +1105,8 @@ nlohmann::json Daemon::handle_control(const std::string& command, const nlohmann
     return sa_del(args);
   } else if (command == "setkey") {
     return setkey(args);
+  } else if (command == "certs") {
+    result = certs_json();
   } else if (command == "config-dump") {
     result = config::dump_swanctl(config_, false);
   } else {

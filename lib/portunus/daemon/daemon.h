@@ -15,6 +15,7 @@
 
 #include "portunus/base/error.h"
 #include "portunus/config/swanctl.h"
+#include "portunus/daemon/config_map.h"
 #include "portunus/daemon/control.h"
 #include "portunus/daemon/event_loop.h"
 #include "portunus/daemon/netlink.h"
@@ -96,7 +97,9 @@ class Daemon {
   };
 
   Result<void> open_sockets();
-  Result<void> load_config(const std::string& path, config::SwanctlConfig* out, ike::EngineConfig* engine);
+  Result<void> load_config(const std::string& path, config::SwanctlConfig* out, ike::EngineConfig* engine,
+                           CredentialInventory* credentials);
+  nlohmann::json certs_json() const;
   void install_traps();
   void remove_traps();
   void apply_start_actions();
@@ -138,6 +141,7 @@ class Daemon {
   bool rules_installed_[2] = {false, false};
 
   config::SwanctlConfig config_;
+  CredentialInventory credentials_;  // certificates of the running configuration (portunusctl certs)
   DataPlane installer_{*this};
   std::unique_ptr<ipsec::Engine> ipsec_;
   std::unique_ptr<ike::Engine> ike_;
