@@ -116,5 +116,19 @@ TEST(NatDetection, HostileNotifyData) {
   EXPECT_TRUE(detect_nat(spi_i, spi_r, {}, view(dst), r.addr, r.port, i.addr, i.port).remote_behind_nat);
 }
 
+TEST(NonEspMarker, OnlyOnTheNatTPort) {
+  EXPECT_FALSE(uses_non_esp_marker(500, 500));
+  // Port 500 on our side: a NAT rewrote the initiator's port (or a flood uses random ports);
+  // the answer goes out of the IKE port and must not carry the marker.
+  EXPECT_FALSE(uses_non_esp_marker(500, 31337));
+  EXPECT_FALSE(uses_non_esp_marker(500, 4500));
+  // The NAT-T socket always marks, whatever port the NAT gave the peer.
+  EXPECT_TRUE(uses_non_esp_marker(4500, 4500));
+  EXPECT_TRUE(uses_non_esp_marker(4500, 1025));
+  EXPECT_TRUE(uses_non_esp_marker(4500, 500));
+  // Two non-standard ports (test set-ups): as on the NAT-T port.
+  EXPECT_TRUE(uses_non_esp_marker(5500, 5501));
+}
+
 }  // namespace
 }  // namespace portunus::ike

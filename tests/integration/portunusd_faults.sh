@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Bad input and faults: a third host floods portunusd with garbage on UDP 500, UDP 4500 (as IKE
 # behind the non-ESP marker and as ESP), raw IP protocol 50, and a burst of well-formed but
-# never completed IKE_SA_INIT requests (half-open SAs). The daemon must stay up and the real
-# peer must still negotiate and pass traffic. Also checks the opt-in Wireshark key export.
+# never completed IKE_SA_INIT requests, then a flood of valid ones (half-open SAs, answered with
+# COOKIEs past the threshold). The daemon must stay up and the real peer must still negotiate
+# and pass traffic. Also checks the opt-in Wireshark key export.
 set -euo pipefail
 BUILD=${1:?usage: $0 BUILD_DIR}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -63,11 +64,54 @@ c = json.load(sys.stdin)
 print(c["ike"]["rx_datagrams"], c["ike"]["rx_malformed"], c["io"]["esp_rx"])')
 ok "3000 garbage datagrams survived (IKE rx, malformed, ESP rx: $rx)"
 
-nl_udp_echo_plus1 "$R" 1234
-nl_wait_until 5 nl_listening "$R" udp 1234 || nl_fail "echo service"
-reply=$(nl_udp_send "$L" 203.0.113.1 1234 "after the flood" 2 5) || nl_fail "no negotiation after the flood"
+# A half-open flood: 300 well-formed IKE_SA_INIT requests (the demo's proposal, a random X25519
+# value, a nonce), never completed, from the real peer's address (spoofed, as a flood would be:
+# from any other address they match no connection and are refused statelessly). Past the threshold (32 half-open SAs) the
+# responder must answer with a stateless COOKIE instead of creating state (RFC 7296 2.6).
+flood=$(nl_exec "$R" python3 - <<'PY'
+import os, socket, struct
+def payload(next_type, body):
+    return struct.pack("!BBH", next_type, 0, 4 + len(body)) + body
+def transform(last, ttype, tid, attrs=b""):
+    body = struct.pack("!BBHBBH", 0 if last else 3, 0, 8 + len(attrs), ttype, 0, tid) + attrs
+    return body
+# ENCR_AES_GCM_16 with a 128-bit key, PRF_HMAC_SHA2_256, Curve25519 (group 31).
+transforms = transform(False, 1, 20, struct.pack("!HH", 0x800E, 128)) + transform(False, 2, 5) + transform(True, 4, 31)
+proposal = struct.pack("!BBHBBBB", 0, 0, 8 + len(transforms), 1, 1, 0, 3) + transforms
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("192.0.2.2", 0))
+u.settimeout(0.5)
+cookies = responses = 0
+for i in range(300):
+    body = payload(34, proposal) + payload(40, struct.pack("!HH", 31, 0) + os.urandom(32)) + payload(0, os.urandom(32))
+    hdr = os.urandom(8) + b"\0" * 8 + bytes([33, 0x20, 34, 0x08]) + b"\0" * 4 + struct.pack("!I", 28 + len(body))
+    u.sendto(hdr + body, ("192.0.2.1", 500))
+    try:
+        while True:
+            data, _ = u.recvfrom(65535)
+            responses += 1
+            # A COOKIE answer: only a Notify (next payload 41) of type COOKIE (16390).
+            if len(data) >= 36 and data[16] == 41 and struct.unpack("!H", data[34:36])[0] == 16390:
+                cookies += 1
+            u.settimeout(0.001)
+    except socket.timeout:
+        u.settimeout(0.05)
+print(responses, cookies)
+PY
+)
+read -r responses cookies <<<"$flood"
+nl_alive "$LP" || nl_fail "portunusd died in the half-open flood"
+[ "$cookies" -ge 200 ] || nl_fail "half-open flood: $responses responses, only $cookies COOKIE requests"
+[ $((responses - cookies)) -le 40 ] || nl_fail "half-open flood: $((responses - cookies)) full IKE_SA_INIT responses (state created past the threshold)"
+ok "half-open flood of 300 IKE_SA_INIT: $((responses - cookies)) answered with state, then $cookies COOKIE requests"
+
+# The real peer initiates now, while the flood's half-open SAs still count: it must get a
+# COOKIE, retry with it, and negotiate.
+nl_udp_echo_plus1 "$L" 1234
+nl_wait_until 5 nl_listening "$L" udp 1234 || nl_fail "echo service"
+reply=$(nl_udp_send "$R" 198.51.100.1 1234 "after the flood" 2 5) || nl_fail "no negotiation after the flood"
 [ "$reply" = "$(nl_plus1 "after the flood")" ] || nl_fail "reply '$reply'"
-nl_exec "$R" ping -c 2 -i 0.2 -W 2 -I 203.0.113.1 198.51.100.1 >/dev/null || nl_fail "ping back"
+nl_exec "$L" ping -c 2 -i 0.2 -W 2 -I 198.51.100.1 203.0.113.1 >/dev/null || nl_fail "ping back"
 ok "the real peer still negotiated and traffic flows both ways"
 
 # Key export: one IKE line, two ESP lines (one per direction), files 0600, the format Wireshark reads.
@@ -77,7 +121,10 @@ esp_lines=$(wc -l <"$NL_DIR/keys/esp_sa")
 [ "$(stat -c %a "$NL_DIR/keys/esp_sa")" = 600 ] || nl_fail "esp_sa is not mode 0600"
 grep -qE '^"IPv4","192\.0\.2\.[12]","192\.0\.2\.[12]","0x[0-9a-f]{8}","AES-GCM with 16 octet ICV \[RFC4106\]","0x[0-9a-f]{40}","NULL",""$' \
   "$NL_DIR/keys/esp_sa" || nl_fail "esp_sa line format: $(head -1 "$NL_DIR/keys/esp_sa")"
-spi_out=$(nl_ctl left --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["children"][0]["spi_out"])')
+# The flood's half-open SAs are listed too: take the one with a Child SA.
+spi_out=$(nl_ctl left --json status | python3 -c '
+import json, sys
+print([c for sa in json.load(sys.stdin) for c in sa["children"]][0]["spi_out"])')
 grep -q "0x$spi_out" "$NL_DIR/keys/esp_sa" || nl_fail "exported SPIs do not match the SA"
 ok "Wireshark key export: $ike_lines ikev2_decryption_table and $esp_lines esp_sa lines, mode 0600"
 echo "$passed passed, 0 failed"

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "portunus/ike/engine_impl.h"
+#include "portunus/ike/nat_detection.h"
 #include "portunus/ike/sk_payload.h"
 
 namespace portunus::ike {
@@ -267,8 +268,7 @@ void Engine::Impl::send_raw(IkeSa& sa, Bytes bytes) {
   d.local = sa.local;
   d.remote = sa.remote;
   d.bytes = std::move(bytes);
-  // RFC 3948 2.2: on the NAT-T port every IKE message carries the non-ESP marker.
-  d.non_esp_marker = sa.local.port != 500 || sa.remote.port != 500;
+  d.non_esp_marker = uses_non_esp_marker(sa.local.port, sa.remote.port);
   ++counters.tx_datagrams;
   out_datagrams.push_back(std::move(d));
 }

@@ -43,7 +43,7 @@ struct Datagram {
   // The IKE message (header onwards). On receive the daemon has already removed the
   // four-zero-octet non-ESP marker of port 4500 (RFC 3948 2.2).
   Bytes bytes;
-  // On send: prepend the non-ESP marker (true whenever either port is not 500, i.e. the
+  // On send: prepend the non-ESP marker (see uses_non_esp_marker: whenever the
   // message goes over the NAT-T port). False for NAT keepalives (a single 0xff octet).
   bool non_esp_marker = false;
 };

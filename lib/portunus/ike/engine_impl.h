@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "portunus/ike/auth_psk.h"
 #include "portunus/ike/cookie.h"
 #include "portunus/ike/engine.h"
 #include "portunus/ike/ike_sa.h"
@@ -108,9 +109,34 @@ struct Engine::Impl {
   void handle_auth_response(IkeSa& sa, Task& task, const std::vector<wire::Payload>& inner, Instant now);
   const SharedSecret* find_secret(const Identity& local, const Identity& remote) const;
   void established(IkeSa& sa, Instant now);
+  // Initiator: tells the responder its AUTH was refused (one INFORMATIONAL, no retransmission).
+  void send_auth_failed(IkeSa& sa);
   void drop_duplicates(IkeSa& sa);  // INITIAL_CONTACT
   void forget_init_material(IkeSa& sa);
   Result<Identity> local_identity(const IkeSa& sa, const ConnectionConfig& conn) const;
+  // RFC 7427 SIGNATURE_HASH_ALGORITHMS and RFC 7296 3.7 CERTREQ of the peer, kept on the SA.
+  void note_signature_hashes(IkeSa& sa, const std::vector<wire::Payload>& payloads);
+  void note_certreq(IkeSa& sa, const std::vector<wire::Payload>& payloads);
+  // The authenticator for our AUTH payload and the CERT payloads that go before it.
+  struct LocalAuth {
+    std::unique_ptr<Authenticator> auth;
+    std::vector<wire::Payload> certs;
+  };
+  Result<LocalAuth> make_signer(const IkeSa& sa, const ConnectionConfig& conn,
+                                const SharedSecret* secret) const;
+  // Certificate work that does not change between handshakes, memoized by the certificate's
+  // DER (bounded; cleared when full): the SHA-1 SPKI hash of a CA (CERTREQ data, matching a
+  // CERTREQ) and the parsed form of a received CERT (peers send the same intermediates again
+  // and again). Encoding / decoding a public key with OpenSSL costs as much as an ECDSA
+  // signature, so without these a handshake spends more on them than on its signatures.
+  mutable std::unordered_map<std::string, Bytes> spki_hashes;
+  std::unordered_map<std::string, crypto::Certificate> parsed_certs;
+  const Bytes& spki_hash(const crypto::Certificate& cert) const;
+  std::optional<wire::CertReqPayload> certreq_payload(const PeerAuthConfig& remote) const;
+  // Checks the peer's AUTH payload; on failure the text says which check failed.
+  Result<void> verify_peer(IkeSa& sa, const PeerAuthConfig& remote, const SharedSecret* secret,
+                           const std::vector<wire::Payload>& inner, const Identity& peer,
+                           const wire::AuthPayload& auth, BytesView octets);
 
   // ---- child_sa.cpp: negotiation and installation shared by IKE_AUTH and CREATE_CHILD_SA ----
   // Initiator: the TSi/TSr to propose for a child (packet trigger first).

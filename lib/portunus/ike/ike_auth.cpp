@@ -1,10 +1,13 @@
 // IKE_AUTH (RFC 7296 1.2, 2.15) with the first Child SA, in both roles. Authentication
-// goes through the Authenticator interface (auth_psk.h): PSK today, signatures later.
+// goes through the Authenticator interface: PSK (auth_psk.h) or certificates and signatures
+// (auth_cert.h), chosen per side, so one side may use a PSK and the other a certificate.
 #include <algorithm>
 
+#include "portunus/ike/auth_cert.h"
 #include "portunus/ike/auth_psk.h"
 #include "portunus/ike/engine_impl.h"
 #include "portunus/ike/proposal_select.h"
+#include "portunus/ike/sk_payload.h"
 #include "portunus/ike/ts_narrowing.h"
 
 namespace portunus::ike {
@@ -32,6 +35,14 @@ Result<Identity> Engine::Impl::local_identity(const IkeSa& sa, const ConnectionC
   auto id = configured_identity(conn.local.id);
   if (!id) return id;
   if (!id->is_any()) return id;
+  // With a certificate and no configured id, its subject is our identity (as in swanctl):
+  // the peer can bind a DER_ASN1_DN to the certificate without further configuration.
+  if (conn.local.auth == AuthClass::PubKey && !conn.local.credentials.empty()) {
+    Identity dn;
+    dn.type = IdType::DerAsn1Dn;
+    dn.data = conn.local.credentials.front().cert.subject_der();
+    return dn;
+  }
   // Default: our IP address (RFC 7296 3.5 ID_IPV4_ADDR / ID_IPV6_ADDR).
   Identity ip;
   ip.type = sa.local.addr.is_v4() ? IdType::Ipv4Addr : IdType::Ipv6Addr;
@@ -73,13 +84,212 @@ const SharedSecret* Engine::Impl::find_secret(const Identity& local, const Ident
 
 namespace {
 
-std::unique_ptr<Authenticator> make_authenticator(const PeerAuthConfig& side, crypto::PrfId prf,
-                                                  const SharedSecret* secret) {
-  if (side.auth != AuthClass::Psk || !secret) return nullptr;
-  return std::make_unique<PskAuthenticator>(prf, secret->secret);
+// More CERT payloads than any sane chain needs are refused before parsing them all.
+constexpr size_t kMaxCertPayloads = 16;
+
+std::string_view auth_method_name(crypto::AuthMethod m) {
+  switch (m) {
+    case crypto::AuthMethod::RsaSig:
+      return "RSA signature (method 1)";
+    case crypto::AuthMethod::SharedKeyMic:
+      return "pre-shared key (method 2)";
+    case crypto::AuthMethod::EcdsaSha256P256:
+      return "ECDSA-256 signature (method 9)";
+    case crypto::AuthMethod::EcdsaSha384P384:
+      return "ECDSA-384 signature (method 10)";
+    case crypto::AuthMethod::EcdsaSha512P521:
+      return "ECDSA-521 signature (method 11)";
+    case crypto::AuthMethod::DigitalSignature:
+      return "RFC 7427 signature (method 14)";
+    default:
+      return "unknown method";
+  }
+}
+
+std::string_view constraint_name(PubKeyConstraint c) {
+  switch (c) {
+    case PubKeyConstraint::Rsa:
+      return "rsa";
+    case PubKeyConstraint::Ecdsa:
+      return "ecdsa";
+    case PubKeyConstraint::Ed25519:
+      return "ed25519";
+    case PubKeyConstraint::Ed448:
+      return "ed448";
+    case PubKeyConstraint::Any:
+      break;
+  }
+  return "any";
+}
+
+bool constraint_allows(PubKeyConstraint c, crypto::KeyType t) {
+  switch (c) {
+    case PubKeyConstraint::Any:
+      return true;
+    case PubKeyConstraint::Rsa:
+      return t == crypto::KeyType::Rsa;
+    case PubKeyConstraint::Ecdsa:
+      return t == crypto::KeyType::Ec;
+    case PubKeyConstraint::Ed25519:
+      return t == crypto::KeyType::Ed25519;
+    case PubKeyConstraint::Ed448:
+      return t == crypto::KeyType::Ed448;
+  }
+  return false;
 }
 
 }  // namespace
+
+namespace {
+constexpr size_t kMaxMemoizedCerts = 256;
+std::string der_key(const crypto::Certificate& c) {
+  const Bytes der = c.der();
+  return std::string(der.begin(), der.end());
+}
+}  // namespace
+
+const Bytes& Engine::Impl::spki_hash(const crypto::Certificate& cert) const {
+  std::string key = der_key(cert);
+  if (auto it = spki_hashes.find(key); it != spki_hashes.end()) return it->second;
+  if (spki_hashes.size() >= kMaxMemoizedCerts) spki_hashes.clear();
+  return spki_hashes.emplace(std::move(key), cert.spki_sha1()).first->second;
+}
+
+// CERTREQ for the CAs the peer's certificate must lead to (nullopt: we verify no certificates).
+// The same data as TrustStore::certreq_data, with the hashes memoized.
+std::optional<wire::CertReqPayload> Engine::Impl::certreq_payload(const PeerAuthConfig& remote) const {
+  if (remote.auth != AuthClass::PubKey || !remote.trust || remote.trust->cas().empty()) return std::nullopt;
+  wire::CertReqPayload req{wire::CertEncoding::X509Signature, {}};
+  for (const auto& ca : remote.trust->cas()) {
+    const Bytes& h = spki_hash(ca);
+    req.data.insert(req.data.end(), h.begin(), h.end());
+  }
+  return req;
+}
+
+void Engine::Impl::note_signature_hashes(IkeSa& sa, const std::vector<wire::Payload>& payloads) {
+  sa.peer_hashes.clear();
+  for (const auto& p : payloads) {
+    const auto* n = std::get_if<wire::NotifyPayload>(&p);
+    if (!n || n->type != NotifyType::SignatureHashAlgorithms) continue;
+    auto hashes = parse_signature_hashes(n->data);
+    if (!hashes) {
+      // Treated as not announced: we fall back to the classic AUTH methods.
+      event(EventKind::Info, &sa, "ignoring SIGNATURE_HASH_ALGORITHMS: " + hashes.error().message);
+      continue;
+    }
+    for (auto h : *hashes)
+      if (std::find(sa.peer_hashes.begin(), sa.peer_hashes.end(), h) == sa.peer_hashes.end())
+        sa.peer_hashes.push_back(h);
+  }
+}
+
+void Engine::Impl::note_certreq(IkeSa& sa, const std::vector<wire::Payload>& payloads) {
+  for (const auto& p : payloads) {
+    const auto* r = std::get_if<wire::CertReqPayload>(&p);
+    if (!r) continue;
+    sa.peer_sent_certreq = true;
+    if (r->encoding != wire::CertEncoding::X509Signature) {
+      event(EventKind::Info, &sa, "ignoring CERTREQ with encoding " + wire::name(r->encoding));
+      continue;
+    }
+    auto hashes = parse_certreq_hashes(r->data);
+    if (!hashes) {
+      event(EventKind::Info, &sa, "ignoring CERTREQ: " + hashes.error().message);
+      continue;
+    }
+    // Bounded: a CERTREQ only steers which of our certificates we send.
+    for (auto& h : *hashes)
+      if (sa.peer_certreq.size() < 64) sa.peer_certreq.push_back(std::move(h));
+  }
+}
+
+Result<Engine::Impl::LocalAuth> Engine::Impl::make_signer(const IkeSa& sa, const ConnectionConfig& conn,
+                                                          const SharedSecret* secret) const {
+  const PeerAuthConfig& local = conn.local;
+  LocalAuth out;
+  if (local.auth == AuthClass::Psk) {
+    if (!secret) return make_error("no shared secret for " + to_string(sa.local_id));
+    out.auth = std::make_unique<PskAuthenticator>(sa.keys.alg.prf, secret->secret);
+    return out;
+  }
+  if (local.credentials.empty()) return make_error("auth = pubkey but no certificate with a private key");
+  // RFC 7296 3.7: the certificate whose chain leads to a CA the peer asked for; without a
+  // match (or a CERTREQ) the first configured one.
+  // (select_by_certreq's rule, with the hashes memoized.)
+  size_t pick = 0;
+  for (size_t i = 0; i < local.credentials.size() && !sa.peer_certreq.empty(); ++i) {
+    const auto& chain = local.credentials[i].chain;
+    const bool asked = std::any_of(chain.begin(), chain.end(), [&](const crypto::Certificate& ca) {
+      return std::find(sa.peer_certreq.begin(), sa.peer_certreq.end(), spki_hash(ca)) !=
+             sa.peer_certreq.end();
+    });
+    if (asked) {
+      pick = i;
+      break;
+    }
+  }
+  const CertCredentials& creds = local.credentials[pick];
+  auto signer = CertAuthenticator::signer(creds, local.rsa_padding, sa.peer_hashes);
+  if (!signer) return make_error("certificate " + creds.cert.subject() + ": " + signer.error().message);
+  const bool send =
+      conn.send_cert == SendCert::Always || (conn.send_cert == SendCert::IfAsked && sa.peer_sent_certreq);
+  if (send)
+    for (auto& der : cert_payloads(creds))
+      out.certs.push_back(wire::CertPayload{wire::CertEncoding::X509Signature, std::move(der)});
+  out.auth = std::move(*signer);
+  return out;
+}
+
+Result<void> Engine::Impl::verify_peer(IkeSa& sa, const PeerAuthConfig& remote, const SharedSecret* secret,
+                                       const std::vector<wire::Payload>& inner, const Identity& peer,
+                                       const wire::AuthPayload& auth, BytesView octets) {
+  if (remote.auth == AuthClass::Psk) {
+    if (!secret) return make_error("no shared secret for " + to_string(peer));
+    PskAuthenticator psk(sa.keys.alg.prf, secret->secret);
+    if (!psk.verify(auth.method, octets, auth.data))
+      return make_error("AUTH payload (" + std::string(auth_method_name(auth.method)) + ") of " +
+                        to_string(peer) + " does not verify with the pre-shared key");
+    return {};
+  }
+  PeerCertContext ctx;
+  ctx.trust = remote.trust;
+  ctx.configured = remote.peer_cert;
+  ctx.peer_id = peer;
+  size_t certs = 0;
+  for (const auto& p : inner) {
+    const auto* c = std::get_if<wire::CertPayload>(&p);
+    if (!c) continue;
+    if (c->encoding != wire::CertEncoding::X509Signature) {
+      event(EventKind::Info, &sa, "ignoring CERT payload with encoding " + wire::name(c->encoding));
+      continue;
+    }
+    if (++certs > kMaxCertPayloads) return make_error("Malformed: more than 16 CERT payloads");
+    std::string key(c->data.begin(), c->data.end());
+    if (auto it = parsed_certs.find(key); it != parsed_certs.end()) {
+      ctx.received.push_back(it->second);
+      continue;
+    }
+    auto cert = crypto::Certificate::from_der(c->data);
+    if (!cert) return make_error("Malformed: CERT payload: " + cert.error().message);
+    if (parsed_certs.size() >= kMaxMemoizedCerts) parsed_certs.clear();
+    parsed_certs.emplace(std::move(key), *cert);
+    ctx.received.push_back(std::move(*cert));
+  }
+  auto verifier = CertAuthenticator::verifier(std::move(ctx));
+  if (!verifier->verify(auth.method, octets, auth.data)) {
+    const auto& f = verifier->failure();
+    return make_error(f ? f->text() : std::string("AUTH signature does not verify"));
+  }
+  const crypto::Certificate& cert = *verifier->peer_certificate();
+  if (!constraint_allows(remote.constraint, cert.key_type()))
+    return make_error("key type constraint: " + cert.subject() + " has a " + cert.key_description() +
+                      " key, the connection requires " + std::string(constraint_name(remote.constraint)));
+  event(EventKind::Info, &sa,
+        "authentication of '" + to_string(peer) + "' with " + std::string(auth_method_name(auth.method)) +
+            " successful (certificate \"" + cert.subject() + "\", " + cert.key_description() + ")");
+  return {};
+}
 
 void Engine::Impl::send_auth(IkeSa& sa, Instant now) {
   const ConnectionConfig* conn = connection(sa.connection);
@@ -106,28 +316,42 @@ void Engine::Impl::send_auth(IkeSa& sa, Instant now) {
   if (!remote) return fail("remote identity: " + remote.error().message);
   sa.local_id = *local;
   const SharedSecret* secret = find_secret(*local, *remote);
-  auto auth = make_authenticator(conn->local, sa.keys.alg.prf, secret);
-  if (!auth) return fail("no usable authentication for the local side (missing secret?)");
+  auto signer = make_signer(sa, *conn, secret);
+  if (!signer) return fail("no usable authentication for the local side: " + signer.error().message);
   auto idi = id_payload<wire::IdiPayload>(*local);
   auto octets = signed_octets(sa.keys.alg.prf, sa.init_request, sa.nr, sa.keys.sk_pi, id_body(idi));
   if (!octets) return fail("AUTH: " + octets.error().message);
-  auto data = auth->sign(*octets);
+  auto data = signer->auth->sign(*octets);
   if (!data) return fail("AUTH: " + data.error().message);
 
   task.new_spi_in = fresh_child_spi();
   task.offered = child_proposals(*ch, task.new_spi_in, false);
   propose_ts(sa, *ch, task);
 
+  // RFC 7296 1.2: IDi, [CERT,] [CERTREQ,] [IDr,] AUTH, SAi2, TSi, TSr. The initiator's
+  // CERTREQ goes here (it learns nothing before the responder's IKE_SA_INIT answer).
   std::vector<wire::Payload> p;
   p.push_back(idi);
+  for (auto& c : signer->certs) p.push_back(std::move(c));
   if (conn->send_initial_contact) p.push_back(notify(NotifyType::InitialContact));
+  if (auto req = certreq_payload(conn->remote)) p.push_back(std::move(*req));
   if (!remote->is_any()) p.push_back(id_payload<wire::IdrPayload>(*remote));
-  p.push_back(wire::AuthPayload{auth->method(), std::move(*data)});
+  p.push_back(wire::AuthPayload{signer->auth->method(), std::move(*data)});
   if (ch->mode == IpsecMode::Transport) p.push_back(notify(NotifyType::UseTransportMode));
   p.push_back(wire::SaPayload{task.offered});
   p.push_back(wire::TsiPayload{task.tsi});
   p.push_back(wire::TsrPayload{task.tsr});
   if (!send_request(sa, std::move(task), wire::ExchangeType::IkeAuth, p, now)) fail("cannot send IKE_AUTH");
+}
+
+void Engine::Impl::send_auth_failed(IkeSa& sa) {
+  auto prot = sa.out_protector();
+  if (!prot) return;
+  auto bytes = seal_message(header(sa, wire::ExchangeType::Informational, false, sa.next_request_id),
+                            {notify(NotifyType::AuthenticationFailed)}, *prot, random);
+  if (!bytes) return;
+  ++sa.next_request_id;
+  send_raw(sa, std::move(*bytes));
 }
 
 void Engine::Impl::established(IkeSa& sa, Instant now) {
@@ -239,24 +463,28 @@ void Engine::Impl::handle_auth_request(IkeSa& sa, const wire::Message& msg,
   sa.local_id = *local;
 
   const SharedSecret* secret = find_secret(*local, peer);
-  auto verifier = make_authenticator(conn->remote, sa.keys.alg.prf, secret);
-  if (!verifier) return reject("no secret for " + to_string(peer));
   auto peer_octets = signed_octets(sa.keys.alg.prf, sa.init_request, sa.nr, sa.keys.sk_pi, id_body(*idi));
-  if (!peer_octets || !verifier->verify(authp->method, *peer_octets, authp->data))
-    return reject("AUTH payload of " + to_string(peer) + " does not verify");
+  if (!peer_octets) return reject("signed octets: " + peer_octets.error().message);
+  if (auto ok = verify_peer(sa, conn->remote, secret, inner, peer, *authp, *peer_octets); !ok)
+    return reject(to_string(peer) + ": " + ok.error().message);
 
-  auto signer = make_authenticator(conn->local, sa.keys.alg.prf, secret);
+  // The initiator's CERTREQ picks which of our certificates we answer with.
+  note_certreq(sa, inner);
+  auto signer = make_signer(sa, *conn, secret);
+  if (!signer) return reject("cannot sign: " + signer.error().message);
   auto idr_out = id_payload<wire::IdrPayload>(*local);
   auto our_octets = signed_octets(sa.keys.alg.prf, sa.init_response, sa.ni, sa.keys.sk_pr, id_body(idr_out));
-  if (!signer || !our_octets) return reject("cannot sign");
-  auto our_auth = signer->sign(*our_octets);
-  if (!our_auth) return reject("cannot sign");
+  if (!our_octets) return reject("signed octets: " + our_octets.error().message);
+  auto our_auth = signer->auth->sign(*our_octets);
+  if (!our_auth) return reject("cannot sign: " + our_auth.error().message);
 
   if (find_notify(inner, NotifyType::InitialContact)) drop_duplicates(sa);
 
+  // RFC 7296 1.2: IDr, [CERT,] AUTH, SAr2, TSi, TSr.
   std::vector<wire::Payload> out;
   out.push_back(idr_out);
-  out.push_back(wire::AuthPayload{signer->method(), std::move(*our_auth)});
+  for (auto& c : signer->certs) out.push_back(std::move(c));
+  out.push_back(wire::AuthPayload{signer->auth->method(), std::move(*our_auth)});
   established(sa, now);
 
   auto offer = child_offer(inner);
@@ -303,14 +531,21 @@ void Engine::Impl::handle_auth_response(IkeSa& sa, Task& task, const std::vector
   }
   const Identity peer = identity_of(static_cast<uint8_t>(idr->id_type), idr->data);
   auto rid = configured_identity(conn->remote.id);
-  if (!rid || !identity_matches(*rid, peer))
-    return fail("peer identity " + to_string(peer) + " not acceptable");
+  if (!rid || !identity_matches(*rid, peer)) {
+    send_auth_failed(sa);
+    return fail("authentication failed: peer identity " + to_string(peer) + " not acceptable");
+  }
   sa.remote_id = peer;
   const SharedSecret* secret = find_secret(sa.local_id, peer);
-  auto verifier = make_authenticator(conn->remote, sa.keys.alg.prf, secret);
   auto octets = signed_octets(sa.keys.alg.prf, sa.init_response, sa.ni, sa.keys.sk_pr, id_body(*idr));
-  if (!verifier || !octets || !verifier->verify(authp->method, *octets, authp->data))
-    return fail("AUTH payload of " + to_string(peer) + " does not verify");
+  if (!octets) return fail("signed octets: " + octets.error().message);
+  if (auto ok = verify_peer(sa, conn->remote, secret, inner, peer, *authp, *octets); !ok) {
+    // The responder considers the IKE SA established. RFC 7296 2.21.2: the initiator MAY
+    // report the failure in a separate INFORMATIONAL exchange; we send it once (strongSwan
+    // does the same) and drop the SA without waiting, so the responder deletes its side.
+    send_auth_failed(sa);
+    return fail("authentication failed: " + to_string(peer) + ": " + ok.error().message);
+  }
   established(sa, now);
 
   const ChildConfig* ch = child_config(*conn, task.child);

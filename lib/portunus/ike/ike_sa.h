@@ -10,6 +10,7 @@
 
 #include "portunus/base/bytes.h"
 #include "portunus/crypto/key_exchange.h"
+#include "portunus/crypto/x509_algorithm.h"
 #include "portunus/ike/child_sa_installer.h"
 #include "portunus/ike/engine.h"
 #include "portunus/ike/identity.h"
@@ -135,6 +136,12 @@ struct IkeSa {
   bool have_keys = false;
   Identity local_id, remote_id;
   bool peer_fragmentation = false;
+  // RFC 7427: the hashes the peer announced in SIGNATURE_HASH_ALGORITHMS (empty: it did not,
+  // so we sign with the classic methods 1 / 9-11) and the CA key hashes of its CERTREQ
+  // payloads (RFC 7296 3.7), which pick the certificate we send.
+  std::vector<crypto::SignatureHash> peer_hashes;
+  std::vector<Bytes> peer_certreq;
+  bool peer_sent_certreq = false;  // any CERTREQ at all (send_cert = ifasked)
   bool nat_local = false, nat_remote = false;
   bool peer_supports_nat_t = false;
 

@@ -12,7 +12,7 @@ using wire::NotifyType;
 namespace {
 
 // RFC 7427 4: the hash algorithms we can verify signatures with (SHA2-256/384/512, Identity).
-Bytes signature_hash_algorithms() { return {0, 2, 0, 3, 0, 4, 0, 5}; }
+Bytes signature_hash_algorithms() { return encode_signature_hashes(default_signature_hashes()); }
 
 Bytes hash_bytes(const NatHash& h) { return Bytes(h.begin(), h.end()); }
 
@@ -114,7 +114,8 @@ void Engine::Impl::send_init(IkeSa& sa, Instant now) {
   m.payloads.push_back(wire::NoncePayload{sa.ni});
   for (auto& n : nat_notifies(sa, *conn)) m.payloads.push_back(std::move(n));
   m.payloads.push_back(notify(NotifyType::Ikev2FragmentationSupported));
-  m.payloads.push_back(notify(NotifyType::SignatureHashAlgorithms, signature_hash_algorithms()));
+  if (config.signature_authentication)
+    m.payloads.push_back(notify(NotifyType::SignatureHashAlgorithms, signature_hash_algorithms()));
   auto bytes = wire::encode_message(m);
   if (!bytes) {
     event(EventKind::IkeSaFailed, &sa, "cannot encode IKE_SA_INIT: " + bytes.error().message);
@@ -149,7 +150,7 @@ void Engine::Impl::reply_init_error(const Datagram& d, const wire::Message& msg,
   out.local = d.local;
   out.remote = d.remote;
   out.bytes = std::move(*bytes);
-  out.non_esp_marker = d.local.port != 500 || d.remote.port != 500;
+  out.non_esp_marker = uses_non_esp_marker(d.local.port, d.remote.port);
   ++counters.tx_datagrams;
   out_datagrams.push_back(std::move(out));
 }
@@ -250,6 +251,7 @@ void Engine::Impl::handle_init_request(const Datagram& d, const wire::Message& m
   sa.ke = std::move(*ke);
   sa.init_request = d.bytes;
   sa.peer_fragmentation = msg.find_notify(NotifyType::Ikev2FragmentationSupported) != nullptr;
+  note_signature_hashes(sa, msg.payloads);
   apply_nat_detection(sa, msg, d, *conn);
 
   const Algorithms alg = algorithms_of(*chosen);
@@ -268,10 +270,14 @@ void Engine::Impl::handle_init_request(const Datagram& d, const wire::Message& m
   m.payloads.push_back(wire::SaPayload{{*chosen}});
   m.payloads.push_back(wire::KePayload{sa.ke->group(), sa.ke->public_value()});
   m.payloads.push_back(wire::NoncePayload{sa.nr});
+  // RFC 7296 1.2 / 3.7: the responder asks for certificates from our CAs in its first
+  // message, so the initiator can pick the right one for IKE_AUTH.
+  if (auto req = certreq_payload(conn->remote)) m.payloads.push_back(std::move(*req));
   if (sa.peer_supports_nat_t)
     for (auto& n : nat_notifies(sa, *conn)) m.payloads.push_back(std::move(n));
   m.payloads.push_back(notify(NotifyType::Ikev2FragmentationSupported));
-  m.payloads.push_back(notify(NotifyType::SignatureHashAlgorithms, signature_hash_algorithms()));
+  if (config.signature_authentication)
+    m.payloads.push_back(notify(NotifyType::SignatureHashAlgorithms, signature_hash_algorithms()));
   auto bytes = wire::encode_message(m);
   if (!bytes) {
     kill(sa, false);
@@ -352,6 +358,8 @@ void Engine::Impl::handle_init_response(IkeSa& sa, const Datagram& d, const wire
   sa.nr = nr_p->data;
   sa.init_response = d.bytes;
   sa.peer_fragmentation = msg.find_notify(NotifyType::Ikev2FragmentationSupported) != nullptr;
+  note_signature_hashes(sa, msg.payloads);
+  note_certreq(sa, msg.payloads);
   apply_nat_detection(sa, msg, d, *conn);
   auto keys = derive_ike_sa_keys(algorithms_of(*chosen), *g_ir, sa.ni, sa.nr, sa.spi_i, sa.spi_r);
   if (!keys) {

@@ -86,6 +86,18 @@ void Engine::Impl::handle_informational_request(IkeSa& sa, const wire::Message& 
     }
     touch(holder);
   }
+  // RFC 7296 2.21.2: an initiator that refused our IKE_AUTH answer reports it in an
+  // INFORMATIONAL request; the IKE SA (and the Child SA from IKE_AUTH) must go.
+  if (!delete_ike && find_notify(inner, NotifyType::AuthenticationFailed)) {
+    ++counters.auth_failed;
+    send_response(sa, wire::ExchangeType::Informational, mid, {});
+    event(EventKind::IkeSaFailed, &sa,
+          "peer refused our authentication (AUTHENTICATION_FAILED), IKE_SA deleted");
+    IkeSa& holder = child_holder(sa);
+    kill(sa, true);
+    if (&holder != &sa) pump(holder, now);
+    return;
+  }
   std::vector<wire::Payload> out;
   if (!ours.empty() && !delete_ike && !minimal)
     out.push_back(wire::DeletePayload{wire::ProtocolId::Esp, ours});

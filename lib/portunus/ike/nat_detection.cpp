@@ -43,4 +43,8 @@ NatStatus detect_nat(uint64_t spi_i, uint64_t spi_r, std::span<const BytesView> 
   return s;
 }
 
+bool uses_non_esp_marker(uint16_t local_port, uint16_t remote_port) {
+  return local_port == 4500 || (local_port != 500 && remote_port != 500);
+}
+
 }  // namespace portunus::ike

@@ -41,4 +41,11 @@ NatStatus detect_nat(uint64_t spi_i, uint64_t spi_r, std::span<const BytesView> 
                      BytesView received_destination, const IpAddress& local_addr, uint16_t local_port,
                      const IpAddress& remote_addr, uint16_t remote_port);
 
+// Whether an IKE message between these ports carries the four-zero-octet non-ESP marker
+// (RFC 3948 2.2, RFC 7296 2.23): on the NAT-T port it always does. Port 4500 on our side
+// means the NAT-T socket whatever the peer's port (a NAT may map it to anything, even 500);
+// a message on port 500 never does, even when a NAT rewrote the peer's port; between two
+// non-standard ports (test set-ups) both sides behave as on the NAT-T port.
+bool uses_non_esp_marker(uint16_t local_port, uint16_t remote_port);
+
 }  // namespace portunus::ike

@@ -90,6 +90,10 @@ struct ChildConfig {
   CloseAction dpd_action = CloseAction::None;
 };
 
+// swanctl's send_cert: when our CERT payloads go out. IfAsked (the swanctl default) sends
+// them only after the peer sent a CERTREQ; Never relies on the peer having our certificate.
+enum class SendCert : uint8_t { IfAsked, Always, Never };
+
 struct ConnectionConfig {
   std::string name;
   // Empty = any (responder side matching). The initiator uses the first remote address.
@@ -101,6 +105,7 @@ struct ConnectionConfig {
   std::vector<wire::Proposal> ike_proposals;
   PeerAuthConfig local;
   PeerAuthConfig remote;
+  SendCert send_cert = SendCert::IfAsked;
   std::vector<ChildConfig> children;
   // Pretend to be behind a NAT (fake NAT_DETECTION_SOURCE_IP) so UDP encapsulation is used.
   bool force_encap = false;
@@ -141,6 +146,9 @@ struct EngineConfig {
   Duration half_open_timeout{std::chrono::seconds(30)};
   // Rotate the cookie secret this often (old secret still accepted for one period).
   Duration cookie_secret_lifetime{std::chrono::minutes(2)};
+  // strongswan.conf charon.signature_authentication: announce the RFC 7427 hashes in
+  // SIGNATURE_HASH_ALGORITHMS. Off, peers sign with the classic methods 1 / 9-11 only.
+  bool signature_authentication = true;
   // Emit KeyExport records (Wireshark ikev2_decryption_table / esp_sa); off by default.
   bool export_keys = false;
 };
