@@ -110,8 +110,21 @@ bool Engine::Impl::build_create_child(IkeSa& sa, Task task, Instant now) {
   return send_request(sa, std::move(task), wire::ExchangeType::CreateChildSa, p, now);
 }
 
-IkeSa& Engine::Impl::adopt_rekeyed_ike(IkeSa& old, bool initiator, uint64_t spi_i, uint64_t spi_r,
-                                       IkeSaKeys keys, Instant now) {
+Duration Engine::Impl::rekey_grace() const {
+  // The whole retransmission budget of one request, at least two maximal timeouts: a peer
+  // still retransmitting its rekey request on the old SA gets its cached answer meanwhile.
+  const auto& r = config.retransmit;
+  Duration total{0};
+  Duration t = r.timeout;
+  for (uint32_t i = 0; i <= r.tries; ++i) {
+    total += std::min(t, Duration(r.max_timeout));
+    t = std::chrono::duration_cast<Duration>(t * r.base);
+  }
+  return std::max(total, std::chrono::duration_cast<Duration>(r.max_timeout * 2));
+}
+
+IkeSa& Engine::Impl::create_rekeyed_ike(IkeSa& old, bool initiator, uint64_t spi_i, uint64_t spi_r,
+                                        IkeSaKeys keys, Instant now) {
   IkeSa& n = create_sa(old.connection, initiator, now);
   n.spi_i = spi_i;
   n.spi_r = spi_r;
@@ -128,34 +141,9 @@ IkeSa& Engine::Impl::adopt_rekeyed_ike(IkeSa& old, bool initiator, uint64_t spi_
   n.have_keys = true;
   n.state = IkeState::Established;
   n.established = now;
-  n.children = std::move(old.children);
-  old.children.clear();
-  for (auto& c : n.children)
-    if (c.state == ChildState::Rekeying) c.state = ChildState::Installed;
-  // Child work queued on the old SA continues on the new one.
-  for (auto it = old.queue.begin(); it != old.queue.end();) {
-    if (it->kind == TaskKind::CreateChild || it->kind == TaskKind::RekeyChild ||
-        it->kind == TaskKind::DeleteChild) {
-      n.queue.push_back(std::move(*it));
-      it = old.queue.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  old.rekeyed = true;
-  old.successor = n.id;
-  old.rekeying = false;
-  old.rekey_at.reset();
-  old.dpd_at.reset();
-  old.keepalive_at.reset();
-  // If the peer never deletes the old SA, it goes by itself.
-  old.expire_at = now + std::chrono::duration_cast<Duration>(config.retransmit.max_timeout * 2);
   schedule_rekey(n, now);
   const ConnectionConfig* conn = connection(n.connection);
   if (n.nat_local && conn) n.keepalive_at = now + conn->keepalive_interval;
-  event(EventKind::IkeSaRekeyed, &n,
-        "IKE_SA " + n.connection + "[" + std::to_string(old.id) + "] rekeyed as [" + std::to_string(n.id) +
-            "]");
   if (config.export_keys) {
     KeyExport k;
     k.ike_sa = n.id;
@@ -170,8 +158,57 @@ IkeSa& Engine::Impl::adopt_rekeyed_ike(IkeSa& old, bool initiator, uint64_t spi_
     k.integ = n.keys.alg.integ;
     key_exports.push_back(std::move(k));
   }
+  touch(n);
+  return n;
+}
+
+void Engine::Impl::move_to_rekeyed(IkeSa& old, IkeSa& n, Instant now) {
+  for (auto& c : old.children) {
+    // A Child SA rekey of ours still outstanding on the old SA finishes there (its response
+    // is matched through child_holder); any other mid-exchange state is void.
+    const bool ours_outstanding = old.outstanding && old.outstanding->task.kind == TaskKind::RekeyChild &&
+                                  old.outstanding->task.old_spi_in == c.spi_in;
+    if (c.state == ChildState::Rekeying && !ours_outstanding) c.state = ChildState::Installed;
+    n.children.push_back(std::move(c));
+  }
+  old.children.clear();
+  // Child work queued on the old SA continues on the new one.
+  for (auto it = old.queue.begin(); it != old.queue.end();) {
+    if (it->kind == TaskKind::CreateChild || it->kind == TaskKind::RekeyChild ||
+        it->kind == TaskKind::DeleteChild) {
+      n.queue.push_back(std::move(*it));
+      it = old.queue.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (n.rekeyed) {
+    // A collision's provisional SA becomes the real one: its own lifetimes from now on.
+    n.rekeyed = false;
+    schedule_rekey(n, now);
+  }
+  n.successor = 0;
+  n.delete_when_gone = 0;
+  old.rekeyed = true;
+  old.successor = n.id;
+  old.rekeying = false;
+  old.rekey_collision.reset();
+  old.rekey_at.reset();
+  old.dpd_at.reset();
+  old.keepalive_at.reset();
+  // If the peer never deletes the old SA, it goes by itself.
+  old.expire_at = now + rekey_grace();
+  event(EventKind::IkeSaRekeyed, &n,
+        "IKE_SA " + n.connection + "[" + std::to_string(old.id) + "] rekeyed as [" + std::to_string(n.id) +
+            "]");
   touch(old);
   touch(n);
+}
+
+IkeSa& Engine::Impl::adopt_rekeyed_ike(IkeSa& old, bool initiator, uint64_t spi_i, uint64_t spi_r,
+                                       IkeSaKeys keys, Instant now) {
+  IkeSa& n = create_rekeyed_ike(old, initiator, spi_i, spi_r, std::move(keys), now);
+  move_to_rekeyed(old, n, now);
   return n;
 }
 
@@ -193,8 +230,15 @@ void Engine::Impl::handle_create_child_request(IkeSa& sa, const wire::Message& m
 
   // ---- IKE SA rekey ----
   if (sa_p->proposals.front().protocol == wire::ProtocolId::Ike) {
-    if (sa.rekeying)
-      return answer_error(NotifyType::TemporaryFailure);  // simultaneous IKE rekey: both retry later
+    // A second rekey request on an SA whose collision is pending: the window makes this a
+    // confused peer, not a collision.
+    if (sa.rekey_collision) return answer_error(NotifyType::TemporaryFailure);
+    // Our own Child SA creation or rekey is outstanding on this SA: moving the Child SAs now
+    // would leave its answer without a home if the peer then deletes this SA. Retried
+    // later (2.25: TEMPORARY_FAILURE for a temporary condition such as a rekey).
+    if (sa.outstanding && (sa.outstanding->task.kind == TaskKind::CreateChild ||
+                           sa.outstanding->task.kind == TaskKind::RekeyChild))
+      return answer_error(NotifyType::TemporaryFailure);
     SelectOptions opts;
     if (ke_p) opts.received_ke = ke_p->group;
     auto chosen = select_proposal(sa_p->proposals, ike_offer(*conn, 0), ProposalKind::IkeRekey, opts);
@@ -215,7 +259,19 @@ void Engine::Impl::handle_create_child_request(IkeSa& sa, const wire::Message& m
     send_response(
         sa, ex, mid,
         {wire::SaPayload{{*chosen}}, wire::NoncePayload{nr}, wire::KePayload{group, (*ke)->public_value()}});
-    adopt_rekeyed_ike(sa, false, peer_spi, our_spi, std::move(*keys), now);
+    if (!sa.rekeying) {
+      adopt_rekeyed_ike(sa, false, peer_spi, our_spi, std::move(*keys), now);
+      return;
+    }
+    // Simultaneous IKE SA rekey (2.8.2, 2.25.2): answered as usual, but which of the two new
+    // SAs inherits the Child SAs is decided by the nonces once our own response arrives.
+    // Until then the new SA is marked rekeyed: no new work starts on it.
+    IkeSa& n = create_rekeyed_ike(sa, false, peer_spi, our_spi, std::move(*keys), now);
+    n.rekeyed = true;
+    n.expire_at = now + rekey_grace() * 2;
+    sa.rekey_collision = IkeSa::RekeyCollision{ni_p->data, nr, n.id};
+    event(EventKind::Info, &sa,
+          "IKE_SA rekey collision: peer's rekey answered as [" + std::to_string(n.id) + "]");
     return;
   }
 
@@ -224,7 +280,9 @@ void Engine::Impl::handle_create_child_request(IkeSa& sa, const wire::Message& m
   ChildSa* old = nullptr;
   if (const auto* rk = find_notify(inner, NotifyType::RekeySa)) {
     if (rk->spi.size() == 4) old = sa.child_by_spi_out(load_be32(rk->spi.data()));
-    if (!old || old->state == ChildState::Deleting) return answer_error(NotifyType::ChildSaNotFound);
+    if (!old) return answer_error(NotifyType::ChildSaNotFound);
+    // 2.25.1: a rekey of a Child SA we are closing is refused for now; our Delete follows.
+    if (old->state == ChildState::Deleting) return answer_error(NotifyType::TemporaryFailure);
     // Our rekey of it already completed: the peer's is redundant (2.8.1, 2.25).
     if (old->state == ChildState::Rekeyed) return answer_error(NotifyType::TemporaryFailure);
     fixed = child_config(*conn, old->name);
@@ -311,7 +369,18 @@ void Engine::Impl::handle_create_child_response(IkeSa& sa, Task& task,
 
   if (task.kind == TaskKind::RekeyIke) {
     sa.rekeying = false;
+    // The peer's colliding rekey, if we answered one meanwhile (2.8.2).
+    std::optional<IkeSa::RekeyCollision> col = std::exchange(sa.rekey_collision, std::nullopt);
+    IkeSa* theirs = col ? find(col->created) : nullptr;
+    if (theirs && theirs->state != IkeState::Established) theirs = nullptr;
     if (err || !sa_p || !nr_p || !ke_p || !task.ke || !conn) {
+      if (theirs) {
+        // The peer finished its rekey before it saw ours (or refused ours): its SA is the
+        // only new one; it deletes the old SA.
+        event(EventKind::Info, &sa, "IKE_SA rekey collision: peer's rekey completed first");
+        move_to_rekeyed(sa, *theirs, now);
+        return;
+      }
       if (!retry_with_group()) {
         event(EventKind::Info, &sa,
               "IKE_SA rekey failed: " + (err ? wire::name(err->type) : std::string("incomplete response")) +
@@ -321,18 +390,65 @@ void Engine::Impl::handle_create_child_response(IkeSa& sa, Task& task,
       return;
     }
     auto chosen = validate_selected_proposal(sa_p->proposals, task.offered, ProposalKind::IkeRekey);
-    if (!chosen || chosen_ke_group(*chosen) != task.ke->group() || ke_p->group != task.ke->group()) {
-      event(EventKind::Info, &sa, "IKE_SA rekey: responder's choice is not what we offered");
+    auto g_ir = chosen && chosen->spi.size() == 8 && chosen_ke_group(*chosen) == task.ke->group() &&
+                        ke_p->group == task.ke->group()
+                    ? task.ke->derive(ke_p->data)
+                    : Result<SecureBytes>(make_error("responder's choice is not what we offered"));
+    Result<IkeSaKeys> keys = make_error("no shared secret");
+    if (g_ir)
+      keys =
+          derive_rekeyed_ike_sa_keys(algorithms_of(*chosen), sa.keys.alg.prf, sa.keys.sk_d, *g_ir, task.nonce,
+                                     nr_p->data, task.new_ike_spi, load_be64(chosen->spi.data()));
+    if (!keys) {
+      event(EventKind::Info, &sa, "IKE_SA rekey: " + keys.error().message);
+      if (theirs) {
+        move_to_rekeyed(sa, *theirs, now);  // ours is unusable; the peer's survives
+        return;
+      }
       sa.rekey_at = now + std::chrono::seconds(10);
       return;
     }
-    auto g_ir = task.ke->derive(ke_p->data);
-    if (!g_ir) return;
-    const uint64_t peer_spi = load_be64(chosen->spi.data());
-    auto keys = derive_rekeyed_ike_sa_keys(algorithms_of(*chosen), sa.keys.alg.prf, sa.keys.sk_d, *g_ir,
-                                           task.nonce, nr_p->data, task.new_ike_spi, peer_spi);
-    if (!keys) return;
-    adopt_rekeyed_ike(sa, true, task.new_ike_spi, peer_spi, std::move(*keys), now);
+    IkeSa& mine =
+        create_rekeyed_ike(sa, true, task.new_ike_spi, load_be64(chosen->spi.data()), std::move(*keys), now);
+    // 2.8.2: of the two new IKE SAs, the one made with the lowest of the four nonces is
+    // redundant and deleted by its creator; the other inherits the Child SAs, and its
+    // creator deletes the old SA. Both ends see the same nonces, so they agree.
+    BytesView lowest_ours =
+        nonce_less(task.nonce, nr_p->data) ? BytesView(task.nonce) : BytesView(nr_p->data);
+    const bool ours_redundant =
+        col &&
+        nonce_less(lowest_ours, nonce_less(col->ni, col->nr) ? BytesView(col->ni) : BytesView(col->nr));
+    if (ours_redundant && !theirs)
+      // The peer's SA, which should survive, is already gone here (it expired): keep ours.
+      event(EventKind::Info, &sa, "IKE_SA rekey collision: the peer's new IKE_SA is gone, keeping ours");
+    if (ours_redundant && theirs) {
+      event(EventKind::Info, &mine,
+            "IKE_SA rekey collision lost: deleting redundant IKE_SA [" + std::to_string(mine.id) + "]");
+      move_to_rekeyed(sa, *theirs, now);  // the peer deletes the old SA
+      mine.rekeyed = true;
+      mine.rekey_at.reset();
+      mine.expire_at = now + rekey_grace();
+      Task del;
+      del.kind = TaskKind::DeleteIke;
+      enqueue(mine, std::move(del), now);
+      return;
+    }
+    move_to_rekeyed(sa, mine, now);
+    if (col && !ours_redundant && !theirs)
+      event(EventKind::Info, &sa,
+            "IKE_SA rekey collision won: the peer already deleted its redundant IKE_SA");
+    if (col && theirs) {
+      // Won: the peer deletes its SA; only then do we delete the old one, on which the peer
+      // may still be retransmitting its rekey request (it learns the outcome from our answer).
+      event(
+          EventKind::Info, &sa,
+          "IKE_SA rekey collision won: waiting for the peer to delete [" + std::to_string(theirs->id) + "]");
+      theirs->delete_when_gone = sa.id;
+      theirs->rekey_at.reset();
+      theirs->expire_at = now + rekey_grace();
+      touch(*theirs);
+      return;
+    }
     // The initiator of the rekey deletes the old IKE SA (2.18).
     Task del;
     del.kind = TaskKind::DeleteIke;
@@ -340,7 +456,19 @@ void Engine::Impl::handle_create_child_response(IkeSa& sa, Task& task,
     return;
   }
 
-  ChildSa* old = task.kind == TaskKind::RekeyChild ? sa.child_by_spi_in(task.old_spi_in) : nullptr;
+  // The IKE SA may have been rekeyed while this exchange was out: the Child SAs moved to
+  // its successor, and so does whatever this response creates or deletes.
+  IkeSa& h = child_holder(sa);
+  // Work queued on the holder starts when this returns (the caller pumps only `sa`).
+  struct PumpHolder {
+    Engine::Impl& engine;
+    IkeSa *sa, *holder;
+    Instant now;
+    ~PumpHolder() {
+      if (holder != sa && holder->state == IkeState::Established) engine.pump(*holder, now);
+    }
+  } pump_holder{*this, &sa, &h, now};
+  ChildSa* old = task.kind == TaskKind::RekeyChild ? h.child_by_spi_in(task.old_spi_in) : nullptr;
   if (err || !sa_p || !nr_p) {
     child_spis.erase(task.new_spi_in);
     if (old && old->state == ChildState::Rekeying) {
@@ -354,8 +482,8 @@ void Engine::Impl::handle_create_child_response(IkeSa& sa, Task& task,
     }
     if (retry_with_group()) return;
     if (old && err && err->type == NotifyType::ChildSaNotFound) {
-      uninstall_child(sa, *old);
-      std::erase_if(sa.children, [&](const ChildSa& c) { return c.spi_in == task.old_spi_in; });
+      uninstall_child(h, *old);
+      std::erase_if(h.children, [&](const ChildSa& c) { return c.spi_in == task.old_spi_in; });
       return;
     }
     if (old) old->rekey_at = now + std::chrono::seconds(10) + jitter(std::chrono::seconds(10));
@@ -384,7 +512,7 @@ void Engine::Impl::handle_create_child_response(IkeSa& sa, Task& task,
   if (old) old_copy = *old;
   if (ok) {
     const bool transport = offer.transport && (old_copy ? old_copy->mode : ch->mode) == IpsecMode::Transport;
-    c = install_child(sa, ch, ch->name, task.reqid, *chosen, task.new_spi_in, load_be32(chosen->spi.data()),
+    c = install_child(h, ch, ch->name, task.reqid, *chosen, task.new_spi_in, load_be32(chosen->spi.data()),
                       transport, offer.tsi->selectors, offer.tsr->selectors, g_ir, task.nonce, nr_p->data,
                       true, !offer.tfc_unsupported, old_copy ? &*old_copy : nullptr, now);
   } else {
@@ -395,13 +523,13 @@ void Engine::Impl::handle_create_child_response(IkeSa& sa, Task& task,
     Task del;
     del.kind = TaskKind::DeleteChild;
     del.delete_spis = {task.new_spi_in};
-    sa.queue.push_front(std::move(del));
+    h.queue.push_front(std::move(del));
     if (old_copy)
-      if (ChildSa* o = sa.child_by_spi_in(old_copy->spi_in)) o->state = ChildState::Installed;
+      if (ChildSa* o = h.child_by_spi_in(old_copy->spi_in)) o->state = ChildState::Installed;
     return;
   }
   if (task.kind != TaskKind::RekeyChild) return;
-  old = old_copy ? sa.child_by_spi_in(old_copy->spi_in) : nullptr;
+  old = old_copy ? h.child_by_spi_in(old_copy->spi_in) : nullptr;
   // The peer's colliding rekey, recorded on the old SA, or on the task if the peer already
   // deleted the old SA (its rekey finished first).
   std::optional<ChildSa::Collision> col = old ? old->collision : task.collision;
@@ -416,19 +544,19 @@ void Engine::Impl::handle_create_child_response(IkeSa& sa, Task& task,
     if (nonce_less(lowest_ours, lowest_theirs)) {
       // Ours is redundant: delete the SA we just made; the peer deletes the old one.
       del.delete_spis = {task.new_spi_in};
-      if (ChildSa* mine = sa.child_by_spi_in(task.new_spi_in)) mine->state = ChildState::Deleting;
+      if (ChildSa* mine = h.child_by_spi_in(task.new_spi_in)) mine->state = ChildState::Deleting;
       if (old) {
         old->state = ChildState::Rekeyed;
         old->expire_at = now + std::chrono::duration_cast<Duration>(config.retransmit.max_timeout * 2);
       }
-      sa.queue.push_front(std::move(del));
+      h.queue.push_front(std::move(del));
       return;
     }
   }
   if (!old) return;  // deleted by the peer meanwhile
   old->state = ChildState::Deleting;
   del.old_spi_in = old->spi_in;
-  sa.queue.push_front(std::move(del));
+  h.queue.push_front(std::move(del));
 }
 
 }  // namespace portunus::ike

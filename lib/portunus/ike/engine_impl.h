@@ -179,6 +179,13 @@ struct Engine::Impl {
                                     Instant now);
   IkeSa& adopt_rekeyed_ike(IkeSa& old, bool initiator, uint64_t spi_i, uint64_t spi_r, IkeSaKeys keys,
                            Instant now);
+  // The two halves of adopt_rekeyed_ike: a rekey collision (RFC 7296 2.8.2) creates the new
+  // IKE SA before the nonce rule says whether the Child SAs move to it.
+  IkeSa& create_rekeyed_ike(IkeSa& old, bool initiator, uint64_t spi_i, uint64_t spi_r, IkeSaKeys keys,
+                            Instant now);
+  void move_to_rekeyed(IkeSa& old, IkeSa& n, Instant now);
+  // How long an IKE SA replaced by a rekey waits for the peer's Delete before it goes by itself.
+  Duration rekey_grace() const;
 
   // ---- informational.cpp ----
   bool build_informational(IkeSa& sa, Task task, Instant now);

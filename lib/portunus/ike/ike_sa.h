@@ -173,6 +173,17 @@ struct IkeSa {
   // After an IKE rekey: the SA the Child SAs moved to. Exchanges still outstanding on this
   // one (a Child SA Delete) finish on the Child SAs there.
   IkeSaId successor = 0;
+  // RFC 7296 2.8.2, simultaneous IKE SA rekey: the peer's rekey of this SA that we answered
+  // while our own was outstanding (its nonces and the IKE SA it made), kept for the nonce
+  // rule once our response arrives.
+  struct RekeyCollision {
+    Bytes ni, nr;
+    IkeSaId created = 0;
+  };
+  std::optional<RekeyCollision> rekey_collision;
+  // On the peer's redundant IKE SA after we won a collision: the old IKE SA, which we delete
+  // once the peer has deleted this one (earlier would strand the peer's rekey exchange).
+  IkeSaId delete_when_gone = 0;
 
   // The wake-up time registered in the engine's timer index.
   std::optional<Instant> registered_wake;

@@ -103,10 +103,23 @@ void Engine::Impl::handle_informational_request(IkeSa& sa, const wire::Message& 
     out.push_back(wire::DeletePayload{wire::ProtocolId::Esp, ours});
   send_response(sa, wire::ExchangeType::Informational, mid, out);
   if (delete_ike) {
+    // RFC 7296 2.8.2: the peer finished its rekey of this SA without seeing ours and now
+    // deletes the old SA; our rekey is forgotten and the Child SAs go to the peer's new SA.
+    if (sa.rekey_collision && !sa.rekeyed)
+      if (IkeSa* theirs = find(sa.rekey_collision->created); theirs && theirs->state == IkeState::Established)
+        move_to_rekeyed(sa, *theirs, now);
     if (!sa.rekeyed) event(EventKind::IkeSaDeleted, &sa, "IKE_SA deleted by peer");
     IkeSa& holder = child_holder(sa);
     kill(sa, true);
     if (&holder != &sa) pump(holder, now);  // a Delete that kill() handed over
+    // We won a rekey collision and the peer has now deleted its redundant SA: the old SA,
+    // kept so far for the peer's retransmissions, goes now.
+    if (IkeSa* old = sa.delete_when_gone ? find(sa.delete_when_gone) : nullptr;
+        old && old->state == IkeState::Established && old->rekeyed) {
+      Task del;
+      del.kind = TaskKind::DeleteIke;
+      enqueue(*old, std::move(del), now);
+    }
   }
 }
 
