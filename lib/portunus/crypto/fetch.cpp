@@ -94,7 +94,32 @@ Cache& cache() {
   return instance;
 }
 
+constexpr const char* kKeyTypes[] = {"X25519", "X448", "EC"};
+constexpr size_t kKeyTypeCount = sizeof kKeyTypes / sizeof kKeyTypes[0];
+
+// Thread-local: destroyed when the thread ends, and for the main thread at exit before any
+// static object or atexit handler (OpenSSL's clean-up is one), so OpenSSL still exists.
+struct FromdataContexts {
+  PkeyCtxPtr ctx[kKeyTypeCount];
+  bool tried[kKeyTypeCount] = {};
+};
+
 }  // namespace
+
+EVP_PKEY_CTX* fromdata_context(const char* type) {
+  thread_local FromdataContexts contexts;
+  for (size_t i = 0; i < kKeyTypeCount; ++i) {
+    if (std::strcmp(kKeyTypes[i], type) != 0) continue;
+    if (!contexts.tried[i]) {
+      cache();  // OpenSSL initialised before the first context exists
+      contexts.tried[i] = true;
+      PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+      if (ctx && EVP_PKEY_fromdata_init(ctx.get()) == 1) contexts.ctx[i] = std::move(ctx);
+    }
+    return contexts.ctx[i].get();
+  }
+  return nullptr;
+}
 
 const EVP_CIPHER* fetched_cipher(const char* name) {
   for (size_t i = 0; i < kCiphers; ++i) {

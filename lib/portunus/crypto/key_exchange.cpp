@@ -10,6 +10,7 @@
 #include <openssl/param_build.h>
 
 #include <string>
+#include <string_view>
 
 #include "portunus/crypto/ossl.h"
 
@@ -87,19 +88,39 @@ PkeyPtr ec_pkey_from(int nid, BytesView uncompressed, const BIGNUM* priv) {
   }
   std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld.get()),
                                                                  OSSL_PARAM_free);
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY_CTX* ctx = fromdata_context("EC");
   EVP_PKEY* pkey = nullptr;
-  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &pkey, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+  if (!params || !ctx ||
+      EVP_PKEY_fromdata(ctx, &pkey, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
     return nullptr;
   }
   return PkeyPtr(pkey);
 }
 
+// An X25519 / X448 key from its raw private value (the public value is computed) or raw
+// public value, built without a by-name lookup of the key management (see ossl.h).
+PkeyPtr ecx_pkey_from(const char* type, const char* param, BytesView raw) {
+  EVP_PKEY_CTX* ctx = fromdata_context(type);
+  if (!ctx) return nullptr;
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(param, const_cast<uint8_t*>(raw.data()), raw.size()),
+      OSSL_PARAM_construct_end(),
+  };
+  const bool priv = std::string_view(param) == OSSL_PKEY_PARAM_PRIV_KEY;
+  EVP_PKEY* pkey = nullptr;
+  if (EVP_PKEY_fromdata(ctx, &pkey, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) != 1)
+    return nullptr;
+  return PkeyPtr(pkey);
+}
+
+// The callers validate the peer's value themselves (RFC 6989 / RFC 8031 checks), so
+// OpenSSL's own peer validation is skipped: for EC keys it is the full public-key check,
+// which repeats the range and curve checks and adds an n*Q scalar multiplication that
+// cofactor-1 curves do not need, on a fresh context fetched by name.
 Result<SecureBytes> evp_derive(EVP_PKEY* own, EVP_PKEY* peer, size_t expected_len) {
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, own, nullptr));
   size_t len = 0;
-  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer(ctx.get(), peer) != 1 ||
+  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer_ex(ctx.get(), peer, 0) != 1 ||
       EVP_PKEY_derive(ctx.get(), nullptr, &len) != 1 || len != expected_len) {
     return make_error("key derivation failed: " + last_openssl_error());
   }
@@ -214,10 +235,10 @@ Result<std::unique_ptr<KeyExchange>> make_ecp(KeGroup g, Random* rng, BytesView 
 
 class EcxKeyExchange final : public KeyExchange {
  public:
-  EcxKeyExchange(KeGroup g, int type, size_t len) : group_(g), type_(type), len_(len) {}
+  EcxKeyExchange(KeGroup g, const char* type, size_t len) : group_(g), type_(type), len_(len) {}
 
   Result<void> init(BytesView priv) {
-    key_.reset(EVP_PKEY_new_raw_private_key(type_, nullptr, priv.data(), priv.size()));
+    key_ = ecx_pkey_from(type_, OSSL_PKEY_PARAM_PRIV_KEY, priv);
     public_.resize(len_);
     size_t out_len = len_;
     if (!key_ || EVP_PKEY_get_raw_public_key(key_.get(), public_.data(), &out_len) != 1 || out_len != len_) {
@@ -234,7 +255,7 @@ class EcxKeyExchange final : public KeyExchange {
       return make_error(group_label(group_) + " public value must be " + std::to_string(len_) +
                         " octets, got " + std::to_string(peer.size()));
     }
-    PkeyPtr peer_key(EVP_PKEY_new_raw_public_key(type_, nullptr, peer.data(), peer.size()));
+    PkeyPtr peer_key = ecx_pkey_from(type_, OSSL_PKEY_PARAM_PUB_KEY, peer);
     if (!peer_key) return make_error("cannot load the " + group_label(group_) + " public value");
     auto shared = evp_derive(key_.get(), peer_key.get(), len_);
     if (!shared) {
@@ -251,7 +272,7 @@ class EcxKeyExchange final : public KeyExchange {
 
  private:
   KeGroup group_;
-  int type_;
+  const char* type_;  // "X25519" / "X448"
   size_t len_;
   PkeyPtr key_;
   Bytes public_;
@@ -269,7 +290,7 @@ Result<std::unique_ptr<KeyExchange>> make_ecx(KeGroup g, Random* rng, BytesView 
     }
     std::copy(fixed.begin(), fixed.end(), priv.data());
   }
-  auto ke = std::make_unique<EcxKeyExchange>(g, x25519 ? EVP_PKEY_X25519 : EVP_PKEY_X448, len);
+  auto ke = std::make_unique<EcxKeyExchange>(g, x25519 ? "X25519" : "X448", len);
   auto ok = ke->init(priv);
   if (!ok) return Unexpected(ok.error());
   return std::unique_ptr<KeyExchange>(std::move(ke));

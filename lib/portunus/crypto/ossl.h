@@ -83,6 +83,13 @@ const EVP_CIPHER* fetched_cipher(const char* name);
 const EVP_MAC_CTX* hmac_prototype(const char* digest);
 const EVP_MAC_CTX* aes_cmac_prototype();
 
+// A context on the key type `type` ("X25519", "X448", "EC"), set up for EVP_PKEY_fromdata,
+// made once per thread. EVP_PKEY_new_raw_private_key / _public_key and
+// EVP_PKEY_CTX_new_from_name look the key management up by name for every key; building
+// keys from this context does not. Per thread because OpenSSL documents no concurrent use
+// of one EVP_PKEY_CTX (and cannot duplicate one set up for fromdata). nullptr if unknown.
+EVP_PKEY_CTX* fromdata_context(const char* type);
+
 // Frees the cached objects (at exit, before the providers they reference are unloaded).
 void release_fetched();
 
