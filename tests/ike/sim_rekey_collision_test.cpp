@@ -173,5 +173,59 @@ TEST(SimIkeRekeyCollision, ChildDeleteDuringIkeRekeyOnAHostileLink) {
   }
 }
 
+// A Child SA rekey from one end crossing the other end's IKE SA rekey, lossy link: the
+// rekey of whichever exchange is refused (TEMPORARY_FAILURE) is retried, and every Child SA
+// ends up once on the surviving IKE SA.
+TEST(SimIkeRekeyCollision, ChildRekeyDuringIkeRekeyOnAHostileLink) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    const std::string label = "seed " + std::to_string(seed);
+    Options o;
+    o.tries = 12;
+    o.half_open_timeout = 3min;
+    Peers s(seed, LinkProfile::hostile(), Topology{seed % 2 == 0}, o, 3);
+    ASSERT_TRUE(s.up()) << label;
+    const size_t ike_end = seed % 2, child_end = 1 - ike_end;
+    const IkeSaId old_a = established_sas(s.alice())[0].id;
+    const auto st = established_sas(s.net.node(child_end))[0];
+    const IkeSaId rid = established_sas(s.net.node(ike_end))[0].id;
+    ASSERT_TRUE(s.net.with(ike_end, [&](Engine& e, Instant now) { return e.rekey_ike(rid, now); })) << label;
+    ASSERT_TRUE(s.net.with(child_end, [&](Engine& e, Instant now) {
+      return e.rekey_child(st.id, st.children[2].spi_in, now);
+    })) << label;
+    s.net.run_for(10min);
+    s.net.profile() = LinkProfile::perfect();
+    s.net.run_for(30min);
+    s.expect_one_sa(old_a, 3, label);
+    EXPECT_EQ(s.net.node(child_end).installer.active.count(st.children[2].spi_in), 0u) << label;
+  }
+}
+
+// An IKE SA Delete from one end crossing the other end's IKE SA rekey, lossy link: the
+// Delete wins (2.25.2) and nothing is left on either end.
+TEST(SimIkeRekeyCollision, IkeDeleteDuringIkeRekeyOnAHostileLink) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    const std::string label = "seed " + std::to_string(seed);
+    Options o;
+    o.tries = 12;
+    o.half_open_timeout = 3min;
+    Peers s(seed, LinkProfile::hostile(), Topology{seed % 2 == 0}, o, 3);
+    ASSERT_TRUE(s.up()) << label;
+    const size_t rekeyer = seed % 2, deleter = 1 - rekeyer;
+    const IkeSaId rid = established_sas(s.net.node(rekeyer))[0].id;
+    const IkeSaId did = established_sas(s.net.node(deleter))[0].id;
+    ASSERT_TRUE(s.net.with(rekeyer, [&](Engine& e, Instant now) { return e.rekey_ike(rid, now); })) << label;
+    ASSERT_TRUE(s.net.with(deleter, [&](Engine& e, Instant now) { return e.terminate_ike(did, now); }))
+        << label;
+    s.net.run_for(10min);
+    s.net.profile() = LinkProfile::perfect();
+    s.net.run_for(30min);
+    EXPECT_FALSE(s.net.stuck()) << label;
+    EXPECT_EQ(s.alice().engine->ike_sa_count(), 0u) << label;
+    EXPECT_EQ(s.bob().engine->ike_sa_count(), 0u) << label;
+    EXPECT_TRUE(s.alice().installer.active.empty()) << label;
+    EXPECT_TRUE(s.bob().installer.active.empty()) << label;
+  }
+}
+
 }  // namespace
 }  // namespace portunus::ike::sim
