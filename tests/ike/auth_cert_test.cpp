@@ -312,5 +312,20 @@ TEST(CertAuthPayloads, SignatureHashesAndCertreq) {
   EXPECT_EQ(certs[1], a.intermediate.der());
 }
 
+// The private key must be the certificate's: same curve but another key is refused, the
+// certificate's own key accepted (the comparison is OpenSSL's, without encoding the keys).
+TEST(CertAuthenticator, SignerRefusesAKeyOfAnotherCertificate) {
+  const Chain& c = chain_for(KeyKind::P256);
+  auto other = test::pki::issue({.cn = "other", .serial = 77}, KeyKind::P256, &c.intermediate);
+  auto wrong = CertAuthenticator::signer(CertCredentials{other.private_key(), c.leaf.cert(), {}},
+                                         RsaPadding::Pkcs1, default_signature_hashes());
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_NE(wrong.error().message.find("does not belong"), std::string::npos);
+  EXPECT_TRUE(CertAuthenticator::signer(CertCredentials{c.leaf.private_key(), c.leaf.cert(), {}},
+                                        RsaPadding::Pkcs1, default_signature_hashes()));
+  EXPECT_TRUE(c.leaf.private_key().public_key() == c.leaf.cert().public_key());
+  EXPECT_FALSE(other.private_key().public_key() == c.leaf.cert().public_key());
+}
+
 }  // namespace
 }  // namespace portunus::ike

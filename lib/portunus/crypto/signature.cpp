@@ -192,6 +192,10 @@ Result<PublicKey> PublicKey::from_ed448(BytesView raw) {
   return PublicKey(own(key), KeyType::Ed448);
 }
 
+bool PublicKey::operator==(const PublicKey& other) const {
+  return key_ && other.key_ && EVP_PKEY_eq(key_.get(), other.key_.get()) == 1;
+}
+
 Bytes PublicKey::der() const {
   int len = i2d_PUBKEY(key_.get(), nullptr);
   if (len <= 0) return {};

@@ -48,6 +48,9 @@ class PublicKey {
   Bytes der() const;
   // The raw key for Ed25519 / Ed448 (empty for other types).
   Bytes raw() const;
+  // Same public key (type, parameters and public value), compared by OpenSSL without
+  // encoding either key: der() goes through the encoder framework, slow for a per-handshake check.
+  bool operator==(const PublicKey& other) const;
 
   // False on a bad signature and on a scheme that does not fit the key.
   bool verify(SignatureScheme scheme, BytesView message, BytesView signature,

@@ -169,8 +169,7 @@ Result<SigningChoice> choose_signing(const crypto::Certificate& cert, RsaPadding
 
 Result<std::unique_ptr<CertAuthenticator>> CertAuthenticator::signer(
     CertCredentials creds, RsaPadding rsa, const std::vector<SignatureHash>& peer_hashes) {
-  if (creds.key.type() != creds.cert.key_type() ||
-      creds.key.public_key().der() != creds.cert.public_key().der()) {
+  if (creds.key.type() != creds.cert.key_type() || !(creds.key.public_key() == creds.cert.public_key())) {
     return make_error("the private key does not belong to the certificate " + creds.cert.subject());
   }
   auto choice = choose_signing(creds.cert, rsa, peer_hashes);
