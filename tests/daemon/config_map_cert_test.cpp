@@ -94,6 +94,7 @@ TEST_F(CertConfig, LocalCredentialsRemoteTrustAndInventory) {
   EXPECT_EQ(cred.chain[0], pki_.intermediate.cert());
   EXPECT_EQ(cred.chain[1], pki_.root.cert());
   EXPECT_EQ(c.local.rsa_padding, ike::RsaPadding::Pss);
+  EXPECT_EQ(c.send_cert, ike::SendCert::IfAsked);
 
   EXPECT_EQ(c.remote.auth, ike::AuthClass::PubKey);
   EXPECT_EQ(c.remote.constraint, ike::PubKeyConstraint::Ecdsa);
@@ -286,6 +287,18 @@ TEST_F(CertConfig, RemoteWithoutAnyCaIsAnError) {
   EXPECT_NE(ec.error().message.find("connections.moon.remote: auth = ecdsa needs CA certificates"),
             std::string::npos)
       << ec.error().message;
+}
+
+TEST_F(CertConfig, SendCertPolicy) {
+  for (auto [word, want] :
+       {std::pair{"always", ike::SendCert::Always}, std::pair{"never", ike::SendCert::Never},
+        std::pair{"ifasked", ike::SendCert::IfAsked}}) {
+    std::string text = kMoon;
+    text.replace(text.find("    local {"), 0, std::string("    send_cert = ") + word + "\n");
+    auto ec = map(text);
+    ASSERT_TRUE(ec) << ec.error().message;
+    EXPECT_EQ(ec->connections[0].send_cert, want) << word;
+  }
 }
 
 TEST_F(CertConfig, MixedPskAndCertificates) {

@@ -415,11 +415,17 @@ Result<ike::EngineConfig> to_engine_config(const config::SwanctlConfig& config, 
       auto r = local ? map_local_pubkey(c, a, pool, out) : map_remote_pubkey(c, a, pool, out);
       if (!r) return Unexpected<Error>(r.error());
     }
-    // The engine sends CERT payloads when asked (swanctl's default); other policies need its support.
-    if (c.send_cert != config::SendCert::IfAsked)
-      return make_error(fmt::format(
-          "{}:{}: connection {}: send_cert = {} is not supported yet (ifasked only)", c.where.at.file,
-          c.where.at.line, c.name, c.send_cert == config::SendCert::Always ? "always" : "never"));
+    switch (c.send_cert) {
+      case config::SendCert::IfAsked:
+        cc.send_cert = ike::SendCert::IfAsked;
+        break;
+      case config::SendCert::Always:
+        cc.send_cert = ike::SendCert::Always;
+        break;
+      case config::SendCert::Never:
+        cc.send_cert = ike::SendCert::Never;
+        break;
+    }
     cc.force_encap = c.encap;
     cc.dpd_delay = secs(c.dpd_delay);
     cc.ike_lifetimes.rekey_time = secs(c.rekey_time);
