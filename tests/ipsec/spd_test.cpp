@@ -228,5 +228,110 @@ TEST(Spd, AgreesWithReferenceOnRandomTables) {
   }
 }
 
+// Differential test against a plain linear scan written here (Selector::matches over the
+// policies in insertion order, first lowest priority wins) on larger tables whose addresses
+// are structured like real ones (a few networks, all prefix lengths, ranges that are not
+// prefixes), so that many tuple groups exist and their hash tables grow. Priorities come
+// from a small set so ties are frequent and must resolve in insertion order.
+TEST(Spd, DifferentialAgainstLinearScan) {
+  std::mt19937_64 rng(7);
+  for (IpFamily fam : {IpFamily::V4, IpFamily::V6}) {
+    const unsigned width = fam == IpFamily::V4 ? 32 : 128;
+    const size_t octets = width / 8;
+    auto rand_addr = [&]() {
+      uint8_t b[16] = {};
+      // Two "sites" sharing leading octets, random below: prefixes overlap and nest.
+      b[0] = static_cast<uint8_t>(rng() % 2 ? 10 : 192);
+      b[1] = static_cast<uint8_t>(rng() % 3);
+      for (size_t i = 2; i < octets; ++i) b[i] = static_cast<uint8_t>(rng() % (i + 1 == octets ? 256 : 4));
+      return fam == IpFamily::V4 ? IpAddress::v4(BytesView(b, 4)) : IpAddress::v6(BytesView(b, 16));
+    };
+    auto rand_range = [&]() {
+      IpAddress a = rand_addr();
+      switch (rng() % 5) {
+        case 0:
+          return AddressRange::any(fam);
+        case 1:
+          return AddressRange::single(a);
+        case 2:
+        case 3:
+          return AddressRange::prefix(a, static_cast<unsigned>(rng() % (width + 1)));
+        default: {
+          IpAddress b = rand_addr();
+          return a < b ? AddressRange::range(a, b) : AddressRange::range(b, a);
+        }
+      }
+    };
+    auto rand_small = [&](uint16_t max) {
+      auto a = static_cast<uint16_t>(rng() % (max + 1u)), b = static_cast<uint16_t>(rng() % (max + 1u));
+      return Range16{std::min(a, b), std::max(a, b)};
+    };
+    Spd spd;
+    std::vector<Policy> ref;  // insertion order
+    auto add_random = [&]() {
+      Selector s;
+      s.local = rand_range();
+      s.remote = rand_range();
+      const uint8_t protos[] = {0, 6, 17, 132, 1, 58, 135, 47};
+      s.protocol = protos[rng() % 8];
+      if (s.protocol == 6 || s.protocol == 17 || s.protocol == 132) {
+        if (rng() % 2) s.local_port = rand_small(20);
+        if (rng() % 2) s.remote_port = rand_small(20);
+      } else if (s.protocol == 1 || s.protocol == 58) {
+        if (rng() % 2) s.icmp_type = rand_small(6);
+        if (rng() % 2) s.icmp_code = rand_small(3);
+      } else if (s.protocol == 135 && rng() % 2) {
+        s.mh_type = rand_small(6);
+      }
+      Policy p = policy(rng() % 2 ? Direction::Inbound : Direction::Outbound, s, Action::Bypass,
+                        static_cast<uint32_t>(rng() % 8));
+      auto id = spd.add(p);
+      ASSERT_TRUE(id);
+      p.id = *id;
+      ref.push_back(p);
+    };
+    auto check = [&](int rounds) {
+      for (int i = 0; i < rounds; ++i) {
+        wire::FlowKey f;
+        f.family = fam;
+        IpAddress a = rand_addr(), b = rand_addr();
+        std::memcpy(f.src, a.data(), a.size());
+        std::memcpy(f.dst, b.data(), b.size());
+        const uint8_t protos[] = {6, 17, 132, 1, 58, 135, 47, 50};
+        f.protocol = protos[rng() % 8];
+        f.src_port = static_cast<uint16_t>(rng() % 22);
+        f.dst_port = static_cast<uint16_t>(rng() % 22);
+        f.ports_opaque = rng() % 8 == 0;
+        if (f.ports_opaque) f.src_port = f.dst_port = 0;
+        for (Direction dir : {Direction::Inbound, Direction::Outbound}) {
+          PolicyId want = kNoPolicy;
+          uint32_t want_prio = 0;
+          for (const Policy& p : ref) {
+            if (p.direction != dir || !p.selector.matches(f, dir == Direction::Outbound)) continue;
+            if (want == kNoPolicy || p.priority < want_prio) want = p.id, want_prio = p.priority;
+          }
+          const Policy* fast = spd.lookup_uncached(dir, f);
+          const Policy* cached = spd.lookup(dir, f);
+          ASSERT_EQ(want, fast ? fast->id : kNoPolicy) << "round " << i;
+          ASSERT_EQ(want, cached ? cached->id : kNoPolicy) << "round " << i;
+        }
+      }
+    };
+    for (int i = 0; i < 3000; ++i) add_random();
+    check(4000);
+    for (int i = 0; i < 1000; ++i) {
+      size_t k = rng() % ref.size();
+      ASSERT_TRUE(spd.remove(ref[k].id));
+      ref.erase(ref.begin() + static_cast<long>(k));
+    }
+    check(2000);
+    for (int i = 0; i < 500; ++i) add_random();  // into tables with removed entries
+    check(2000);
+    spd.clear();
+    ref.clear();
+    check(50);
+  }
+}
+
 }  // namespace
 }  // namespace portunus::ipsec
