@@ -218,7 +218,8 @@ class EngineCertMethods : public ::testing::TestWithParam<MethodCase> {};
 
 // Both sides use the same key type. Alice announces RFC 7427 hashes, Bob only when
 // `announce`: Alice then signs with the classic method, Bob (who sees Alice's hashes)
-// always with method 14. Each side logs the method it verified.
+// always with method 14; without `announce` the roles are then swapped. Each side logs the
+// method it verified.
 TEST_P(EngineCertMethods, HandshakeBothRoles) {
   const auto& c = GetParam();
   auto pc = cert_pair(c.key, c.key);
@@ -235,6 +236,18 @@ TEST_P(EngineCertMethods, HandshakeBothRoles) {
       has_event_text(p, true, EventKind::Info, "bob.example.org' with RFC 7427 signature (method 14)"))
       << events_of(p, true);
   EXPECT_TRUE(has_event_text(p, true, EventKind::Info, key_description(c.key))) << events_of(p, true);
+  if (c.announce) return;
+  // The mirror image: Alice announces nothing, so the responder signs with the classic method.
+  auto mirror = cert_pair(c.key, c.key);
+  mirror.a.signature_authentication = false;
+  EnginePair q(mirror);
+  handshake(q);
+  expect_established(q);
+  EXPECT_TRUE(has_event_text(q, true, EventKind::Info, std::string("bob.example.org' with ") + c.method))
+      << events_of(q, true);
+  EXPECT_TRUE(
+      has_event_text(q, false, EventKind::Info, "alice@example.org' with RFC 7427 signature (method 14)"))
+      << events_of(q, false);
 }
 
 INSTANTIATE_TEST_SUITE_P(
