@@ -326,6 +326,30 @@ TEST(Tfc, PaddedToTheConfiguredSizeAndStripped) {
   EXPECT_EQ(got, inner);
 }
 
+// Transport mode has no inner IP header, so TFC padding is only possible where the upper
+// layer states its own length (RFC 4303 2.7): UDP is padded and the receiver cuts at the UDP
+// length; TCP is sent unpadded.
+TEST(Tfc, TransportModePadsUdpOnly) {
+  for (IpFamily fam : {IpFamily::V4, IpFamily::V6}) {
+    PairSetup s;
+    s.mode = Mode::Transport;
+    s.inner = s.outer = fam;
+    s.options.tfc_pad_to = 600;
+    Pair pair(s);
+    Bytes udp = pair.spec_packet(30, wire::ipproto::kUdp);
+    Bytes outer = protect(pair, udp);
+    EXPECT_GE(outer.size(), 600u + 8 + 8 + 2 + 16) << "family " << static_cast<int>(fam);
+    Bytes got;
+    EXPECT_EQ(deliver(pair, outer, &got).verdict, Verdict::Deliver);
+    EXPECT_EQ(got, udp);
+    Bytes tcp = pair.spec_packet(30, wire::ipproto::kTcp);
+    outer = protect(pair, tcp);
+    EXPECT_LT(outer.size(), tcp.size() + 8 + 8 + 4 + 2 + 16 + 1);  // ESP overhead only
+    EXPECT_EQ(deliver(pair, outer, &got).verdict, Verdict::Deliver);
+    EXPECT_EQ(got, tcp);
+  }
+}
+
 TEST(Ecn, Rfc6040EncapsulationAndDecapsulation) {
   Pair pair(PairSetup{});
   PacketSpec spec;

@@ -349,8 +349,13 @@ OutboundResult Engine::protect(Sa& sa, const Policy& pol, PacketBuffer& packet, 
   const size_t udp_len = sa.udp_encap ? wire::kUdpHeader : 0;
   const size_t insert = outer_hdr ? 0 : info->esp_insert_offset;
   const size_t payload_len = dummy ? dummy_len : outer_hdr ? info->total_len : info->total_len - insert;
+  // TFC padding (RFC 4303 2.7) only where the receiver can tell it from the payload: in tunnel
+  // mode the inner IP header has the length; in transport mode only an unfragmented UDP
+  // datagram carries its own length (TCP, ICMP and the rest do not, so they are not padded).
   size_t tfc = 0;
-  if (!dummy && sa.mode == Mode::Tunnel && opt.tfc_pad_to > payload_len) tfc = opt.tfc_pad_to - payload_len;
+  const bool tfc_ok = !dummy && (sa.mode == Mode::Tunnel ||
+                                 (info->flow.protocol == wire::ipproto::kUdp && !info->is_fragment));
+  if (tfc_ok && opt.tfc_pad_to > payload_len) tfc = opt.tfc_pad_to - payload_len;
   const size_t pad = esp_min_padding(payload_len + tfc, pr.block_size());
   const size_t front = outer_len + udp_len + wire::kEspHeader + iv_len;
   const size_t back = tfc + pad + wire::kEspTrailer + icv_len;
@@ -606,6 +611,17 @@ InboundResult Engine::inbound_esp(PacketBuffer& packet, const wire::IpInfo& oute
     wire::IpParseResult ip = wire::parse_ip(packet.view());
     if (!ip.ok) return drop(DiscardReason::Malformed);
     inner = ip.info;
+    if (inner.flow.protocol == wire::ipproto::kUdp && !inner.is_fragment) {
+      // TFC padding after a UDP datagram (RFC 4303 2.7): the UDP length says where it ends.
+      size_t udp_len = load_be16(packet.data() + inner.header_len + 4);
+      if (udp_len < wire::kUdpHeader || inner.header_len + udp_len > packet.size())
+        return drop(DiscardReason::Malformed);
+      if (inner.header_len + udp_len < packet.size()) {
+        packet.trim_back(packet.size() - inner.header_len - udp_len);
+        set_ip_length(packet.span());
+        inner.total_len = packet.size();
+      }
+    }
     if (udp) fix_l4_checksum(packet.span(), inner);
   }
 
