@@ -715,7 +715,7 @@ void Daemon::drive() {
 void Daemon::on_signal(int sig) {
   if (sig == SIGHUP) {
     log(Subsys::Dmn, Level::Info, "SIGHUP: reloading {}", options_.config_path);
-    reload();
+    (void)reload();  // a failure is logged and keeps the running configuration
     return;
   }
   log(Subsys::Dmn, Level::Info, "{} received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -727,14 +727,24 @@ void Daemon::on_signal(int sig) {
   loop_.stop();
 }
 
-void Daemon::reload() {
+Result<void> Daemon::reload() {
   config::SwanctlConfig cfg;
   ike::EngineConfig ec;
   CredentialInventory creds;
   if (auto r = load_config(options_.config_path, &cfg, &ec, &creds); !r) {
     log(Subsys::Cfg, Level::Error, "reload failed, keeping the running configuration: {}", r.error().message);
-    return;
+    return r;
   }
+  // SAs of a connection whose definition changed are closed (Delete sent under the old
+  // configuration) and negotiated again under the new one by its start action or its trap;
+  // unchanged connections keep their SAs; removed ones are closed by the engine's reload.
+  size_t changed = 0;
+  for (const auto& old_conn : config_.connections)
+    if (const auto* now_conn = cfg.find_connection(old_conn.name); now_conn && !(*now_conn == old_conn)) {
+      log(Subsys::Cfg, Level::Info, "connection '{}' changed: closing its SAs", old_conn.name);
+      ike_->terminate_connection(old_conn.name, ike_now());
+      ++changed;
+    }
   remove_traps();
   config_ = std::move(cfg);
   credentials_ = std::move(creds);
@@ -742,7 +752,9 @@ void Daemon::reload() {
   install_traps();
   apply_start_actions();
   drive();
-  log(Subsys::Cfg, Level::Info, "reloaded: {} connection(s)", config_.connections.size());
+  log(Subsys::Cfg, Level::Info, "reloaded: {} connection(s), {} changed", config_.connections.size(),
+      changed);
+  return {};
 }
 
 void Daemon::shutdown() {
@@ -1087,12 +1099,7 @@ nlohmann::json Daemon::handle_control(const std::string& command, const nlohmann
     }
     return ctl_error(ctl_code::kNotFound, "connection '" + conn + "' has no established IKE SA");
   } else if (command == "reload") {
-    config::SwanctlConfig cfg;
-    ike::EngineConfig ec;
-    CredentialInventory creds;
-    if (auto r = load_config(options_.config_path, &cfg, &ec, &creds); !r)
-      return ctl_error(ctl_code::kFailed, r.error().message);
-    reload();
+    if (auto r = reload(); !r) return ctl_error(ctl_code::kFailed, r.error().message);
     result = {{"connections", config_.connections.size()}};
   } else if (command == "flush") {
     ike_->terminate_all(now);

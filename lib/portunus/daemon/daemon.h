@@ -117,7 +117,7 @@ class Daemon {
   // After every input: carry out the engines' effects and re-arm the timer.
   void drive();
   void on_signal(int sig);
-  void reload();
+  Result<void> reload();  // logs a failure and keeps the running configuration
   void shutdown();
   void export_esp_keys(const ike::ChildSaParams& p);
 
