@@ -132,6 +132,50 @@ TEST_F(ChainFailures, StrictRevocationNeedsCrls) {
   EXPECT_TRUE(ok) << ok.error().text();
 }
 
+// strongSwan's common layout: root and intermediate both in x509ca/, a CRL from each. The
+// path must go up to the root so the root's CRL is checked with the root's key.
+TEST_F(ChainFailures, RootAndIntermediateConfiguredWithBothCrls) {
+  TrustStore s = store();
+  ASSERT_TRUE(s.add_ca(inter().cert()));
+  ASSERT_TRUE(s.add_crls(test::pki::as_view(test::pki::crl_pem(root(), {77}))));
+  ASSERT_TRUE(s.add_crls(test::pki::as_view(test::pki::crl_pem(inter(), {55}))));
+  for (auto policy : {RevocationPolicy::Relaxed, RevocationPolicy::Strict}) {
+    s.set_revocation(policy);
+    auto ok = s.verify(chain_->leaf.cert(), {});
+    ASSERT_TRUE(ok) << ok.error().text();
+    EXPECT_EQ(ok->size(), 3u);  // leaf, intermediate, root
+  }
+  // The leaf revoked by the intermediate, and the intermediate revoked by the root.
+  TrustStore l = store();
+  ASSERT_TRUE(l.add_ca(inter().cert()));
+  ASSERT_TRUE(l.add_crls(test::pki::as_view(test::pki::crl_pem(root(), {77}))));
+  ASSERT_TRUE(l.add_crls(test::pki::as_view(test::pki::crl_pem(inter(), {100}))));
+  EXPECT_EQ(failure(l.verify(chain_->leaf.cert(), {})), CertFailure::Revoked);
+  TrustStore r = store();
+  ASSERT_TRUE(r.add_ca(inter().cert()));
+  ASSERT_TRUE(r.add_crls(test::pki::as_view(test::pki::crl_pem(root(), {2}))));
+  EXPECT_EQ(failure(r.verify(chain_->leaf.cert(), {})), CertFailure::Revoked);
+}
+
+// Only the intermediate configured: the path stops there; the leaf's CRL is still checked,
+// the anchor's own status (a CRL of a root we do not have) is not asked for, even strictly.
+TEST_F(ChainFailures, IntermediateAnchorWithCrls) {
+  TrustStore s = store_with(inter());
+  ASSERT_TRUE(s.add_crls(test::pki::as_view(test::pki::crl_pem(root(), {77}))));
+  ASSERT_TRUE(s.add_crls(test::pki::as_view(test::pki::crl_pem(inter(), {55}))));
+  for (auto policy : {RevocationPolicy::Relaxed, RevocationPolicy::Strict}) {
+    s.set_revocation(policy);
+    auto ok = s.verify(chain_->leaf.cert(), {});
+    ASSERT_TRUE(ok) << ok.error().text();
+    EXPECT_EQ(ok->size(), 2u);
+  }
+  TrustStore l = store_with(inter());
+  ASSERT_TRUE(l.add_crls(test::pki::as_view(test::pki::crl_pem(root(), {77}))));
+  ASSERT_TRUE(l.add_crls(test::pki::as_view(test::pki::crl_pem(inter(), {100}))));
+  l.set_revocation(RevocationPolicy::Strict);
+  EXPECT_EQ(failure(l.verify(chain_->leaf.cert(), {})), CertFailure::Revoked);
+}
+
 TEST_F(ChainFailures, ExpiredCrl) {
   TrustStore s = store();
   ASSERT_TRUE(s.add_crls(test::pki::as_view(test::pki::crl_pem(inter(), {}, -10 * 86400, -86400))));

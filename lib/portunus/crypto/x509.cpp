@@ -149,6 +149,27 @@ int relaxed_crl_callback(int ok, X509_STORE_CTX* ctx) {
   return ok;
 }
 
+// A path that stops at a configured intermediate: that anchor's own CRL (issued by a root we
+// do not have) cannot be checked, and OpenSSL would check it against the anchor's own key.
+// The anchor is trusted by configuration; every certificate below it is checked as usual.
+bool anchor_crl_error(X509_STORE_CTX* ctx) {
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx);
+  if (!chain || X509_STORE_CTX_get_error_depth(ctx) != sk_X509_num(chain) - 1) return false;
+  switch (X509_STORE_CTX_get_error(ctx)) {
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+      return true;
+    default:
+      return false;
+  }
+}
+int partial_strict_callback(int ok, X509_STORE_CTX* ctx) { return !ok && anchor_crl_error(ctx) ? 1 : ok; }
+int partial_relaxed_callback(int ok, X509_STORE_CTX* ctx) {
+  return !ok && anchor_crl_error(ctx) ? 1 : relaxed_crl_callback(ok, ctx);
+}
+
 CertError cert_error(CertFailure reason, std::string detail) { return CertError{reason, std::move(detail)}; }
 
 // RFC 4945 5.1.3.2 / 5.1.3.12: an end entity used for IKE must allow digital signatures
@@ -590,19 +611,37 @@ CertResult<std::vector<Certificate>> TrustStore::verify(const Certificate& end_e
       return Unexpected(cert_error(CertFailure::Other, "out of memory"));
     }
   }
-  if (X509_STORE_CTX_init(ctx.get(), store_.get(), end_entity.cert_.get(), untrusted.get()) != 1) {
-    return Unexpected(cert_error(CertFailure::Other, last_openssl_error()));
-  }
   // Every configured CA is an anchor (swanctl semantics), so a path may end at an
-  // intermediate. CRLs are checked along the whole chain once any CRL is loaded.
-  unsigned long flags = X509_V_FLAG_PARTIAL_CHAIN;
-  if (crl_count_ > 0 || revocation_ == RevocationPolicy::Strict)
-    flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
-  X509_STORE_CTX_set_flags(ctx.get(), flags);
-  if (at) X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(*at));
-  if (revocation_ == RevocationPolicy::Relaxed) X509_STORE_CTX_set_verify_cb(ctx.get(), relaxed_crl_callback);
-
-  const int rc = X509_verify_cert(ctx.get());
+  // intermediate. The full path to a configured self-signed root is tried first: OpenSSL
+  // checks the CRL of a partial chain's top certificate against that certificate's own key,
+  // which fails for an intermediate whose issuer (the root) published a CRL. Only when no
+  // root is reachable does the path stop at a configured intermediate, whose own
+  // revocation status then cannot be known (it is trusted as configured).
+  // CRLs are checked along the whole chain once any CRL is loaded.
+  auto run = [&](bool partial) -> int {
+    X509_STORE_CTX_cleanup(ctx.get());
+    if (X509_STORE_CTX_init(ctx.get(), store_.get(), end_entity.cert_.get(), untrusted.get()) != 1) return -1;
+    unsigned long flags = partial ? X509_V_FLAG_PARTIAL_CHAIN : 0;
+    if (crl_count_ > 0 || revocation_ == RevocationPolicy::Strict)
+      flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+    X509_STORE_CTX_set_flags(ctx.get(), flags);
+    if (at) X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(*at));
+    const bool relaxed = revocation_ == RevocationPolicy::Relaxed;
+    if (partial)
+      X509_STORE_CTX_set_verify_cb(ctx.get(), relaxed ? partial_relaxed_callback : partial_strict_callback);
+    else if (relaxed)
+      X509_STORE_CTX_set_verify_cb(ctx.get(), relaxed_crl_callback);
+    return X509_verify_cert(ctx.get());
+  };
+  int rc = run(false);
+  if (rc != 1) {
+    const int err = X509_STORE_CTX_get_error(ctx.get());
+    if (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT || err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY) {
+      ERR_clear_error();
+      rc = run(true);
+    }
+  }
+  if (rc < 0) return Unexpected(cert_error(CertFailure::Other, last_openssl_error()));
   if (rc != 1) {
     const int err = X509_STORE_CTX_get_error(ctx.get());
     const int depth = X509_STORE_CTX_get_error_depth(ctx.get());
