@@ -190,35 +190,42 @@ void esp_decap(benchmark::State& state, const Alg* alg, size_t n) {
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
-    // With --benchmark_repetitions the best repetition counts: on a shared machine the
-    // fastest run is the one least disturbed by other processes, for raw and ESP alike.
+    // With --benchmark_repetitions both the best repetition (on a shared machine the one
+    // least disturbed by other processes) and the median repetition are reported.
     for (const Run& r : runs) {
       if (r.run_type == Run::RT_Aggregate || r.error_occurred) continue;
       auto it = r.counters.find("rate");
-      if (it != r.counters.end())
-        rates_[r.run_name.str()] = std::max(rates_[r.run_name.str()], it->second.value);
+      if (it != r.counters.end()) rates_[r.run_name.str()].push_back(it->second.value);
     }
     ConsoleReporter::ReportRuns(runs);
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
-    std::printf("\nESP throughput / raw EVP AEAD throughput (same size, same binary, best repetition):\n");
+    std::printf(
+        "\nESP throughput / raw EVP AEAD throughput (same size, same binary; best and median repetition):\n");
     for (const Alg& a : kAlgs) {
       if (!a.evp) continue;
       for (size_t n : {64, 512, 1400}) {
         std::string sz = std::to_string(n);
-        double rs = rates_["raw_seal/" + std::string(a.name) + "/" + sz];
-        double ro = rates_["raw_open/" + std::string(a.name) + "/" + sz];
-        double es = rates_["esp_encap/" + std::string(a.name) + "/" + sz];
-        double ed = rates_["esp_decap/" + std::string(a.name) + "/" + sz];
+        auto get = [&](const char* what, bool median) {
+          std::vector<double> v = rates_[what + std::string("/") + a.name + "/" + sz];
+          if (v.empty()) return 0.0;
+          std::sort(v.begin(), v.end());
+          return median ? v[v.size() / 2] : v.back();
+        };
+        double rs = get("raw_seal", false), ro = get("raw_open", false);
+        double es = get("esp_encap", false), ed = get("esp_decap", false);
+        double mrs = get("raw_seal", true), mro = get("raw_open", true);
+        double mes = get("esp_encap", true), med = get("esp_decap", true);
         if (rs > 0 && es > 0)
-          std::printf("  %-18s %5zu B  encap %.2f  decap %.2f\n", a.name, n, es / rs, ro > 0 ? ed / ro : 0.0);
+          std::printf("  %-18s %5zu B  encap %.2f  decap %.2f   (median: encap %.2f  decap %.2f)\n", a.name,
+                      n, es / rs, ro > 0 ? ed / ro : 0.0, mes / mrs, mro > 0 ? med / mro : 0.0);
       }
     }
   }
 
  private:
-  std::map<std::string, double> rates_;
+  std::map<std::string, std::vector<double>> rates_;
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "portunus/ipsec/policy.h"
 
+#include <cstring>
+
 namespace portunus::ipsec {
 
 namespace {
@@ -38,13 +40,22 @@ Selector Selector::from_ts(const wire::TrafficSelector& local, const wire::Traff
   return s;
 }
 
+namespace {
+
+// Address bytes are in network order, so comparing them as octet strings compares the
+// addresses; no IpAddress is built (this runs for every decrypted packet, RFC 4301 5.2).
+bool in_range(const AddressRange& r, const uint8_t* a, size_t n) {
+  return std::memcmp(r.first.data(), a, n) <= 0 && std::memcmp(a, r.last.data(), n) <= 0;
+}
+
+}  // namespace
+
 bool Selector::matches(const wire::FlowKey& flow, bool outbound) const {
-  if (flow.family != family()) return false;
-  IpAddress src = flow.src_address();
-  IpAddress dst = flow.dst_address();
-  const IpAddress& l = outbound ? src : dst;
-  const IpAddress& r = outbound ? dst : src;
-  if (!local.contains(l) || !remote.contains(r)) return false;
+  if (flow.family != family() || remote.family() != flow.family) return false;
+  const size_t n = flow.family == IpFamily::V4 ? 4 : 16;
+  const uint8_t* l = outbound ? flow.src : flow.dst;
+  const uint8_t* r = outbound ? flow.dst : flow.src;
+  if (!in_range(local, l, n) || !in_range(remote, r, n)) return false;
   if (protocol == kAnyProtocol) return true;
   if (protocol != flow.protocol) return false;
   auto any = [](Range16 x, uint16_t max) { return x.first == 0 && x.last == max; };

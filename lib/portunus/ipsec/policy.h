@@ -80,8 +80,9 @@ struct ProcessingOptions {
   bool pad_check = true;        // inbound: padding must be 1, 2, 3, ... (RFC 4303 2.4)
   EcnMode ecn = EcnMode::Normal;
   DfMode df = DfMode::Copy;
-  // Tunnel mode: pad the inner packet with zeros up to this many octets (RFC 4303 2.7);
-  // 0 disables TFC padding.
+  // Pad the payload with zeros up to this many octets (RFC 4303 2.7); 0 disables TFC padding.
+  // Tunnel mode always; transport mode only for unfragmented UDP, the one upper layer whose
+  // own length lets the receiver find the end of the data.
   uint16_t tfc_pad_to = 0;
   bool dummy_packets = false;  // the owner may call Engine::make_dummy for this policy's SA
   uint8_t outer_ttl = 64;      // TTL / hop limit of a tunnel's outer header
