@@ -124,4 +124,18 @@ fi
 drops=$(nl_ctl mright --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)["esp"]["discards"].get("icv-mismatch", 0))')
 [ "$drops" -gt 0 ] || nl_fail "no ICV failures counted"
 ok "a wrong integrity key (sa del / sa add) drops the packets: $drops ICV failures"
+# setkey get / spddelete / deleteall on the manual keys.
+printf 'get 192.0.2.1 192.0.2.2 esp 0x1001 ;\n' >"$NL_DIR/get.setkey"
+got=$(nl_ctl mleft setkey -f "$NL_DIR/get.setkey") || nl_fail "setkey get"
+[[ $got == *"spi=0x00001001"*"direction=out"* ]] || nl_fail "setkey get printed: $got"
+before=$(nl_ctl mleft --json policies | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+printf 'spddelete 192.0.2.1 192.0.2.2 any -P out ;\ndeleteall 192.0.2.1 192.0.2.2 esp ;\n' >"$NL_DIR/del.setkey"
+out=$(nl_ctl mleft setkey -f "$NL_DIR/del.setkey") || nl_fail "setkey spddelete/deleteall"
+[[ $out == *"2 removed"* ]] || nl_fail "spddelete + deleteall: $out"
+after=$(nl_ctl mleft --json policies | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$after" -eq $((before - 1)) ] || nl_fail "spddelete left $after of $before policies"
+if nl_ctl mleft setkey -f "$NL_DIR/get.setkey" >/dev/null 2>&1; then nl_fail "get found a deleted SA"; fi
+printf 'spddelete 192.0.2.1 192.0.2.2 any -P out ;\n' >"$NL_DIR/again.setkey"
+if nl_ctl mleft setkey -f "$NL_DIR/again.setkey" >/dev/null 2>&1; then nl_fail "spddelete of a missing policy succeeded"; fi
+ok "setkey get shows the SA; spddelete and deleteall remove the policy and the SA; missing ones are errors"
 echo "$passed passed, 0 failed"

@@ -358,8 +358,9 @@ int main(int argc, char** argv) {
   sa_del->add_option("--spi", spi, "SPI")->required();
 
   std::string setkey_file;
-  auto* setkey = app.add_subcommand(
-      "setkey", "manual keying from a setkey(8) file (add, delete, flush, spdadd, spdflush)");
+  auto* setkey = app.add_subcommand("setkey",
+                                    "manual keying from a setkey(8) file (add, get, delete, deleteall, "
+                                    "flush, spdadd, spddelete, spdflush)");
   setkey->add_option("-f,--file", setkey_file, "the setkey file")->required();
   auto* config = app.add_subcommand("config", "configuration");
   config->require_subcommand(1);
@@ -478,9 +479,21 @@ int main(int argc, char** argv) {
     std::stringstream text;
     text << in.rdbuf();
     auto r = call("setkey", {{"text", text.str()}, {"file", setkey_file}}, &st);
-    if (r)
-      fmt::print("{} SA(s), {} policy(ies) installed\n", (*r)["sas"].get<size_t>(),
-                 (*r)["policies"].get<size_t>());
+    if (r && g_json) {
+      fmt::print("{}\n", r->dump(2));
+    } else if (r) {
+      // `get` prints each SA as setkey -D would list it, roughly: addresses, then its fields.
+      for (const auto& g : r->value("got", json::array()))
+        fmt::print(
+            "{} {}\n\tesp mode={} spi=0x{} reqid={} direction={}\n\tencr {} integ {}\n\treplay={} "
+            "seq={} bytes={} packets={}\n",
+            g["src"].get<std::string>(), g["dst"].get<std::string>(), g["mode"].get<std::string>(),
+            g["spi"].get<std::string>(), g["reqid"].get<uint32_t>(), g["direction"].get<std::string>(),
+            g["encr"].get<std::string>(), g["integ"].get<std::string>(), g["replay_window"].get<uint32_t>(),
+            g["seq"].get<uint64_t>(), g["bytes"].get<uint64_t>(), g["packets"].get<uint64_t>());
+      fmt::print("{} SA(s), {} policy(ies) installed, {} removed\n", (*r)["sas"].get<size_t>(),
+                 (*r)["policies"].get<size_t>(), r->value("removed", size_t{0}));
+    }
     return st;
   }
   if (*dump) {

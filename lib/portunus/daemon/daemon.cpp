@@ -918,9 +918,13 @@ nlohmann::json Daemon::setkey(const nlohmann::json& args) {
   if (!cmds) return ctl_error(ctl_code::kBadRequest, cmds.error().message);
   auto locals = local_addresses();
   auto now = ipsec_now();
-  size_t sas = 0, policies = 0;
+  size_t sas = 0, policies = 0, removed = 0;
+  nlohmann::json got = nlohmann::json::array();
   auto where = [](const config::setkey::Command& c) {
     return fmt::format("{}:{}", c.where.file, c.where.line);
+  };
+  auto is_local = [&](const IpAddress& a) {
+    return std::find(locals.begin(), locals.end(), a) != locals.end();
   };
   for (const auto& c : *cmds) {
     using config::setkey::Op;
@@ -934,9 +938,61 @@ nlohmann::json Daemon::setkey(const nlohmann::json& args) {
         break;
       }
       case Op::Delete: {
-        bool inbound = std::find(locals.begin(), locals.end(), c.sa.dst.address) != locals.end();
-        ipsec_->sad().remove_by_spi(inbound ? ipsec::Direction::Inbound : ipsec::Direction::Outbound,
-                                    c.sa.spi);
+        bool inbound = is_local(c.sa.dst.address);
+        if (ipsec_->sad().remove_by_spi(inbound ? ipsec::Direction::Inbound : ipsec::Direction::Outbound,
+                                        c.sa.spi))
+          ++removed;
+        break;
+      }
+      case Op::Get: {
+        const bool inbound = is_local(c.sa.dst.address);
+        const ipsec::Sa* sa =
+            inbound ? ipsec_->sad().find_inbound(c.sa.spi) : ipsec_->sad().find_outbound_by_spi(c.sa.spi);
+        if (!sa)
+          return ctl_error(ctl_code::kNotFound,
+                           fmt::format("{}: no SA {} {} spi 0x{}", where(c), c.sa.src.address.to_string(),
+                                       c.sa.dst.address.to_string(), spi_hex(c.sa.spi)));
+        got.push_back({{"spi", spi_hex(sa->spi)},
+                       {"direction", inbound ? "in" : "out"},
+                       {"src", c.sa.src.address.to_string()},
+                       {"dst", c.sa.dst.address.to_string()},
+                       {"mode", sa->mode == ipsec::Mode::Tunnel ? "tunnel" : "transport"},
+                       {"encr", std::string(crypto::name(sa->encr))},
+                       {"integ", std::string(crypto::name(sa->integ))},
+                       {"reqid", sa->reqid},
+                       {"replay_window", sa->replay.size()},
+                       {"seq", sa->seq},
+                       {"bytes", sa->counters.bytes},
+                       {"packets", sa->counters.packets}});
+        break;
+      }
+      case Op::DeleteAll: {
+        // Every ESP SA between the two addresses in that direction (setkey(8) deleteall).
+        std::vector<ipsec::SaId> doomed;
+        for (const auto* sa : ipsec_->sad().all()) {
+          const bool in = sa->direction == ipsec::Direction::Inbound;
+          const IpAddress& src = in ? sa->remote : sa->local;
+          const IpAddress& dst = in ? sa->local : sa->remote;
+          if (src == c.sa.src.address && dst == c.sa.dst.address) doomed.push_back(sa->id);
+        }
+        for (auto id : doomed) ipsec_->remove_sa(id);
+        removed += doomed.size();
+        break;
+      }
+      case Op::SpdDelete: {
+        auto same = [&](const config::setkey::PolicySpec& p) {
+          const auto& q = c.policy;
+          return p.src == q.src && p.dst == q.dst && p.upper_protocol == q.upper_protocol &&
+                 p.type == q.type && p.code == q.code && p.direction == q.direction;
+        };
+        auto it = std::find_if(manual_policies_.begin(), manual_policies_.end(),
+                               [&](const ManualPolicy& mp) { return same(mp.spec); });
+        if (it == manual_policies_.end())
+          return ctl_error(ctl_code::kNotFound, fmt::format("{}: spddelete: no such policy", where(c)));
+        ipsec_->remove_policy(it->id);
+        for (const auto& pre : it->routes) remove_route(pre);
+        manual_policies_.erase(it);
+        ++removed;
         break;
       }
       case Op::Flush:
@@ -946,6 +1002,7 @@ nlohmann::json Daemon::setkey(const nlohmann::json& args) {
         auto pol = config::setkey::to_policy(c);
         if (!pol) return ctl_error(ctl_code::kFailed, pol.error().message);
         ManualPolicy mp;
+        mp.spec = c.policy;
         bool outbound = pol->direction == ipsec::Direction::Outbound;
         auto remote = pol->selector.remote;
         auto local = pol->selector.local;
@@ -976,15 +1033,11 @@ nlohmann::json Daemon::setkey(const nlohmann::json& args) {
         }
         manual_policies_.clear();
         break;
-      default:
-        return ctl_error(
-            ctl_code::kFailed,
-            fmt::format("{}: get, deleteall and spddelete are not supported by portunusd", where(c)));
     }
   }
-  log(Subsys::Cfg, Level::Info, "setkey {}: {} SA(s), {} policy(ies) installed", args.value("file", ""), sas,
-      policies);
-  return ctl_ok({{"sas", sas}, {"policies", policies}});
+  log(Subsys::Cfg, Level::Info, "setkey {}: {} SA(s), {} policy(ies) installed, {} removed",
+      args.value("file", ""), sas, policies, removed);
+  return ctl_ok({{"sas", sas}, {"policies", policies}, {"removed", removed}, {"got", std::move(got)}});
 }
 
 nlohmann::json Daemon::certs_json() const {

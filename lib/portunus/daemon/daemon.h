@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "portunus/base/error.h"
+#include "portunus/config/setkey.h"
 #include "portunus/config/swanctl.h"
 #include "portunus/daemon/config_map.h"
 #include "portunus/daemon/control.h"
@@ -156,6 +157,7 @@ class Daemon {
   struct ManualPolicy {
     ipsec::PolicyId id = ipsec::kNoPolicy;
     std::vector<Prefix> routes;
+    config::setkey::PolicySpec spec;  // what spddelete matches against
   };
   std::vector<ManualPolicy> manual_policies_;  // from setkey spdadd
   uint64_t tun_rx_ = 0, tun_tx_ = 0, esp_rx_ = 0, esp_tx_ = 0, send_errors_ = 0;
