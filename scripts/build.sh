@@ -4,5 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DPORTUNUS_WERROR=ON "$@" >/dev/null
+generator=()
+# Ninja when available, but never switch the generator of an existing build directory.
+if [ ! -e "$BUILD_DIR/CMakeCache.txt" ] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
+cmake -S . -B "$BUILD_DIR" "${generator[@]}" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DPORTUNUS_WERROR=ON "$@" >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"
