@@ -55,13 +55,7 @@ nl_init demo
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "two hosts: namespaces joined by a veth pair"
-nl_ns left
-L=$NL_NS
-nl_ns right
-R=$NL_NS
-nl_veth "$L" 192.0.2.1/24 "$R" 192.0.2.2/24
-nl_addr "$L" 198.51.100.1/32
-nl_addr "$R" 203.0.113.1/32
+nl_two_hosts inner
 echo "left  $L: 192.0.2.1 (protected network 198.51.100.0/24, host 198.51.100.1)"
 echo "right $R: 192.0.2.2 (protected network 203.0.113.0/24, host 203.0.113.1)"
 

@@ -80,6 +80,21 @@ nl_veth() {
   ip -n "$ns_b" link set eth0 up
 }
 
+# nl_two_hosts [inner]: the usual pair of hosts, namespaces "left" and "right" (their names in
+# $L and $R) joined by a veth pair, 192.0.2.1 and 192.0.2.2 on eth0; with "inner", also the
+# protected addresses 198.51.100.1 (left) and 203.0.113.1 (right) on lo.
+nl_two_hosts() {
+  nl_ns left
+  L=$NL_NS
+  nl_ns right
+  R=$NL_NS
+  nl_veth "$L" 192.0.2.1/24 "$R" 192.0.2.2/24
+  if [ "${1:-}" = inner ]; then
+    nl_addr "$L" 198.51.100.1/32
+    nl_addr "$R" 203.0.113.1/32
+  fi
+}
+
 nl_addr() {
   local ns=$1 addr=$2 dev=${3:-lo}
   if [[ $addr == *:* ]]; then

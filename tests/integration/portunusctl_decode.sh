@@ -12,13 +12,7 @@ command -v tcpdump >/dev/null || {
 }
 nl_find_binaries "$BUILD" || exit 1
 nl_init dec
-nl_ns left
-L=$NL_NS
-nl_ns right
-R=$NL_NS
-nl_veth "$L" 192.0.2.1/24 "$R" 192.0.2.2/24
-nl_addr "$L" 198.51.100.1/32
-nl_addr "$R" 203.0.113.1/32
+nl_two_hosts inner
 # --immediate-mode: without it libpcap hands packets over in blocks (up to 1 s late), and
 # stopping tcpdump right after the handshake loses them all ("received by filter", not captured).
 nl_spawn "$L" "$NL_DIR/tcpdump.log" tcpdump --immediate-mode -i eth0 -U -w "$NL_DIR/ike.pcap" udp port 500 or udp port 4500

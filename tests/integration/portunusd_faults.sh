@@ -16,11 +16,7 @@ ok() {
   passed=$((passed + 1))
 }
 
-nl_ns left
-L=$NL_NS
-nl_ns right
-R=$NL_NS
-nl_veth "$L" 192.0.2.1/24 "$R" 192.0.2.2/24
+nl_two_hosts
 nl_addr "$R" 192.0.2.66/24 eth0 # the attacker's address, on the right host
 nl_addr "$L" 198.51.100.1/32
 nl_addr "$R" 203.0.113.1/32

@@ -33,13 +33,7 @@ set -e
 ok "portunusctl without a daemon: exit status 3"
 
 # --- two hosts --------------------------------------------------------------------------------
-nl_ns left
-L=$NL_NS
-nl_ns right
-R=$NL_NS
-nl_veth "$L" 192.0.2.1/24 "$R" 192.0.2.2/24
-nl_addr "$L" 198.51.100.1/32
-nl_addr "$R" 203.0.113.1/32
+nl_two_hosts inner
 nl_portunusd_start "$L" left "$ROOT/examples/config/demo-left.conf"
 LPID=$NL_PID
 nl_portunusd_start "$R" right "$ROOT/examples/config/demo-right.conf"

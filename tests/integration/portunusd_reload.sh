@@ -15,13 +15,7 @@ ok() {
   passed=$((passed + 1))
 }
 
-nl_ns left
-L=$NL_NS
-nl_ns right
-R=$NL_NS
-nl_veth "$L" 192.0.2.1/24 "$R" 192.0.2.2/24
-nl_addr "$L" 198.51.100.1/32
-nl_addr "$R" 203.0.113.1/32
+nl_two_hosts inner
 # The right accepts both ESP proposals, so the left's change can be negotiated.
 sed 's/esp_proposals = aes128gcm16/esp_proposals = aes128gcm16, aes256gcm16/' \
   "$ROOT/examples/config/demo-right.conf" >"$NL_DIR/right.conf"

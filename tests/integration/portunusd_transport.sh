@@ -18,11 +18,7 @@ ok() {
   passed=$((passed + 1))
 }
 
-nl_ns left
-L=$NL_NS
-nl_ns right
-R=$NL_NS
-nl_veth "$L" 192.0.2.1/24 "$R" 192.0.2.2/24
+nl_two_hosts
 
 conf() { # file local remote lid rid
   cat >"$1" <<CONF

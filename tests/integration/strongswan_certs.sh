@@ -30,13 +30,7 @@ revocation constraints kernel-libipsec kernel-netlink socket-default vici"
 nl_init sscert
 set -e
 
-nl_ns left
-L=$NL_NS
-nl_ns right
-R=$NL_NS
-nl_veth "$L" 192.0.2.1/24 "$R" 192.0.2.2/24
-nl_addr "$L" 198.51.100.1/32
-nl_addr "$R" 203.0.113.1/32
+nl_two_hosts inner
 PKI=$NL_DIR/pki
 "$ROOT/scripts/make-test-certs.sh" "$PKI" >"$NL_DIR/make_certs.log" 2>&1 ||
   nl_fail "make-test-certs.sh failed (see $NL_DIR/make_certs.log)"

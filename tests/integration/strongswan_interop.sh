@@ -18,11 +18,7 @@ nl_find_binaries "$BUILD" || exit 1
 nl_init ssin
 set -e
 
-nl_ns left
-L=$NL_NS
-nl_ns right
-R=$NL_NS
-nl_veth "$L" 192.0.2.1/24 "$R" 192.0.2.2/24
+nl_two_hosts
 nl_addr "$L" 2001:db8:1::1/64 eth0
 nl_addr "$R" 2001:db8:1::2/64 eth0
 nl_addr "$L" 198.51.100.1/32

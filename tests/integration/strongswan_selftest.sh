@@ -11,13 +11,7 @@ command -v swanctl >/dev/null && [ -x /usr/lib/ipsec/charon ] || {
 }
 nl_init sself
 
-nl_ns left
-L=$NL_NS
-nl_ns right
-R=$NL_NS
-nl_veth "$L" 192.0.2.1/24 "$R" 192.0.2.2/24
-nl_addr "$L" 198.51.100.1/32
-nl_addr "$R" 203.0.113.1/32
+nl_two_hosts inner
 
 write_conf() { # name local remote local_ts remote_ts
   cat >"$NL_DIR/$1/swanctl.conf" <<EOF
