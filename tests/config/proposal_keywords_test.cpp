@@ -65,6 +65,14 @@ TEST(ProposalKeywords, EspDefaultsToNoEsnAndKeIsPfs) {
             (std::vector<Transform>{encr(EncrId::AesGcm16, 256), esn(EsnId::Esn)}));
 }
 
+// strongSwan's sha256_96 (private-use transform 1026) for peers with the old Linux truncation.
+TEST(ProposalKeywords, Sha256TruncatedTo96Bits) {
+  EXPECT_EQ(one("aes128-sha256_96", ProtocolId::Esp),
+            (std::vector<Transform>{encr(EncrId::AesCbc, 128), integ(IntegId::HmacSha2_256_96),
+                                    esn(EsnId::NoEsn)}));
+  EXPECT_EQ(one("aes128-sha2_256_96", ProtocolId::Esp), one("aes128-sha256_96", ProtocolId::Esp));
+}
+
 TEST(ProposalKeywords, Aliases) {
   EXPECT_EQ(one("aes128gcm", ProtocolId::Esp), one("aes128gcm16", ProtocolId::Esp));
   EXPECT_EQ(one("aes192gcm128", ProtocolId::Esp), one("aes192gcm16", ProtocolId::Esp));

@@ -88,7 +88,7 @@ TEST(Prf, Md5NeedsLegacySwitch) {
 
 TEST(Integrity, SegmentsEqualConcatenation) {
   for (IntegId id : {IntegId::HmacSha1_96, IntegId::AesXcbc96, IntegId::AesCmac96, IntegId::HmacSha2_256_128,
-                     IntegId::HmacSha2_384_192, IntegId::HmacSha2_512_256}) {
+                     IntegId::HmacSha2_384_192, IntegId::HmacSha2_512_256, IntegId::HmacSha2_256_96}) {
     auto mac = make_integrity(id, pattern(integ_key_size(id), 4));
     ASSERT_TRUE(mac) << mac.error().message;
     const Bytes all = pattern(77, 1);
@@ -102,6 +102,23 @@ TEST(Integrity, SegmentsEqualConcatenation) {
     EXPECT_FALSE((*mac)->verify({v}, one));
     EXPECT_FALSE((*mac)->verify({v}, BytesView(one).first(one.size() - 1)));
   }
+}
+
+// The 96-bit variant is the same HMAC-SHA-256, cut after 12 octets instead of 16.
+TEST(Integrity, Sha256TruncatedTo96Bits) {
+  EXPECT_EQ(integ_icv_size(IntegId::HmacSha2_256_96), 12u);
+  EXPECT_EQ(integ_key_size(IntegId::HmacSha2_256_96), 32u);
+  const Bytes key = pattern(32, 9), data = pattern(100, 3);
+  auto full = make_integrity(IntegId::HmacSha2_256_128, key);
+  auto cut = make_integrity(IntegId::HmacSha2_256_96, key);
+  ASSERT_TRUE(full && cut);
+  Bytes a(16), b(12);
+  ASSERT_TRUE((*full)->compute({BytesView(data)}, a));
+  ASSERT_TRUE((*cut)->compute({BytesView(data)}, b));
+  EXPECT_EQ(Bytes(a.begin(), a.begin() + 12), b);
+  EXPECT_TRUE((*cut)->verify({BytesView(data)}, b));
+  EXPECT_FALSE((*cut)->verify({BytesView(data)}, a));  // a 128-bit ICV is not accepted
+  EXPECT_EQ(name(IntegId::HmacSha2_256_96), "HMAC_SHA2_256_96");
 }
 
 TEST(Integrity, WrongKeySizeIsAnError) {

@@ -99,6 +99,7 @@ INSTANTIATE_TEST_SUITE_P(
         Combo{EncrId::NullAuthAesGmac, 128, IntegId::None},
         Combo{EncrId::NullAuthAesGmac, 256, IntegId::None},
         Combo{EncrId::AesCbc, 128, IntegId::HmacSha2_256_128},
+        Combo{EncrId::AesCbc, 128, IntegId::HmacSha2_256_96},
         Combo{EncrId::AesCbc, 192, IntegId::HmacSha2_384_192},
         Combo{EncrId::AesCbc, 256, IntegId::HmacSha2_512_256},
         Combo{EncrId::AesCbc, 128, IntegId::HmacSha1_96}, Combo{EncrId::AesCbc, 128, IntegId::AesXcbc96},

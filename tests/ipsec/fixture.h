@@ -21,16 +21,17 @@ struct Transform {
   crypto::IntegId integ;
 };
 
-inline const std::array<Transform, 10>& all_transforms() {
+inline const std::array<Transform, 11>& all_transforms() {
   using crypto::EncrId;
   using crypto::IntegId;
-  static const std::array<Transform, 10> t = {{
+  static const std::array<Transform, 11> t = {{
       {"aes128gcm16", EncrId::AesGcm16, 128, IntegId::None},
       {"aes256gcm16", EncrId::AesGcm16, 256, IntegId::None},
       {"aes128gcm8", EncrId::AesGcm8, 128, IntegId::None},
       {"chacha20poly1305", EncrId::ChaCha20Poly1305, 0, IntegId::None},
       {"aes128gmac", EncrId::NullAuthAesGmac, 128, IntegId::None},
       {"aes128cbc_sha256", EncrId::AesCbc, 128, IntegId::HmacSha2_256_128},
+      {"aes128cbc_sha256_96", EncrId::AesCbc, 128, IntegId::HmacSha2_256_96},
       {"aes256cbc_sha512", EncrId::AesCbc, 256, IntegId::HmacSha2_512_256},
       {"aes128ctr_sha384", EncrId::AesCtr, 128, IntegId::HmacSha2_384_192},
       {"3des_sha1", EncrId::TripleDes, 0, IntegId::HmacSha1_96},

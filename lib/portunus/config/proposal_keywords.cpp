@@ -70,6 +70,8 @@ const std::vector<Keyword>& keywords() {
     integ("sha2_256", IntegId::HmacSha2_256_128);
     integ("sha2_384", IntegId::HmacSha2_384_192);
     integ("sha2_512", IntegId::HmacSha2_512_256);
+    integ("sha256_96", IntegId::HmacSha2_256_96);
+    integ("sha2_256_96", IntegId::HmacSha2_256_96);
 
     auto prf = [&](std::string name, PrfId id, bool legacy = false) {
       k.push_back(Keyword{std::move(name), tf(TransformType::Prf, static_cast<uint16_t>(id)), false, legacy});
@@ -178,6 +180,7 @@ std::optional<PrfId> prf_for_integ(IntegId id) {
     case IntegId::HmacSha1_96:
       return PrfId::HmacSha1;
     case IntegId::HmacSha2_256_128:
+    case IntegId::HmacSha2_256_96:
       return PrfId::HmacSha2_256;
     case IntegId::HmacSha2_384_192:
       return PrfId::HmacSha2_384;

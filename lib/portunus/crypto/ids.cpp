@@ -75,6 +75,8 @@ std::string_view name(IntegId id) {
       return "HMAC_SHA2_384_192";
     case IntegId::HmacSha2_512_256:
       return "HMAC_SHA2_512_256";
+    case IntegId::HmacSha2_256_96:
+      return "HMAC_SHA2_256_96";
   }
   return "INTEG_UNKNOWN";
 }

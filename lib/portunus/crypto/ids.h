@@ -41,6 +41,10 @@ enum class IntegId : uint16_t {
   HmacSha2_256_128 = 12,
   HmacSha2_384_192 = 13,
   HmacSha2_512_256 = 14,
+  // Private use (strongSwan's AUTH_HMAC_SHA2_256_96, keyword sha256_96): HMAC-SHA-256 truncated
+  // to 96 bits, as Linux kernels before 2.6.33 did for ESP. For interoperating with such
+  // peers only; RFC 4868's 128-bit truncation is the standard.
+  HmacSha2_256_96 = 1026,
 };
 
 // Key exchange method (formerly "Diffie-Hellman group") numbers.

@@ -20,6 +20,7 @@ size_t integ_key_size(IntegId id) {
     case IntegId::AesCmac96:
       return 16;
     case IntegId::HmacSha2_256_128:
+    case IntegId::HmacSha2_256_96:
       return 32;
     case IntegId::HmacSha2_384_192:
       return 48;
@@ -37,6 +38,7 @@ size_t integ_icv_size(IntegId id) {
     case IntegId::HmacSha1_96:
     case IntegId::AesXcbc96:
     case IntegId::AesCmac96:
+    case IntegId::HmacSha2_256_96:
       return 12;
     case IntegId::HmacSha2_256_128:
       return 16;
@@ -97,6 +99,7 @@ Result<std::unique_ptr<Integrity>> make_integrity(IntegId id, BytesView key) {
       mac = detail::make_aes_cmac_engine();
       break;
     case IntegId::HmacSha2_256_128:
+    case IntegId::HmacSha2_256_96:
       mac = detail::make_hmac_engine("SHA2-256");
       break;
     case IntegId::HmacSha2_384_192:

@@ -41,6 +41,8 @@ std::string wireshark_esp_auth(crypto::IntegId id) {
       return "HMAC-SHA-1-96 [RFC2404]";
     case crypto::IntegId::HmacSha2_256_128:
       return "HMAC-SHA-256-128 [RFC4868]";
+    case crypto::IntegId::HmacSha2_256_96:
+      return "HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]";
     case crypto::IntegId::HmacSha2_384_192:
       return "HMAC-SHA-384-192 [RFC4868]";
     case crypto::IntegId::HmacSha2_512_256:
