@@ -8,11 +8,10 @@
 #include <fstream>
 
 namespace portunus::crypto {
-namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> files_in(const fs::path& dir) {
+std::vector<std::string> files_in(const std::filesystem::path& dir) {
   std::vector<std::string> out;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return out;
@@ -22,8 +21,6 @@ std::vector<std::string> files_in(const fs::path& dir) {
   std::sort(out.begin(), out.end());
   return out;
 }
-
-}  // namespace
 
 Result<PrivateKey> load_private_key_file(const std::string& path) {
   struct stat st {};

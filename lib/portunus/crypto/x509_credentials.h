@@ -4,6 +4,7 @@
 //   private/  private keys (PEM)                       x509crl/ CRLs (PEM or DER)
 // Private key files must not be readable by group or others (as ssh refuses such keys): a
 // key that others can read is compromised, so we refuse it with a clear error.
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,10 @@
 #include "portunus/crypto/x509.h"
 
 namespace portunus::crypto {
+
+// The regular files in `dir` (none if it is missing), in name order, so that what is loaded
+// first (e.g. a connection's default certificate) does not depend on the directory's order.
+std::vector<std::string> files_in(const std::filesystem::path& dir);
 
 // Loads an unencrypted PEM private key; refuses a file with any group/other permission bit.
 Result<PrivateKey> load_private_key_file(const std::string& path);

@@ -14,16 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> files_in(const fs::path& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return out;
-  for (const auto& entry : fs::directory_iterator(dir, ec))
-    if (entry.is_regular_file(ec)) out.push_back(entry.path().string());
-  // Name order: the first certificate of a connection must not depend on the directory's order.
-  std::sort(out.begin(), out.end());
-  return out;
-}
+using crypto::files_in;
 
 bool key_fits(config::PubkeyKind kind, crypto::KeyType type) {
   switch (kind) {

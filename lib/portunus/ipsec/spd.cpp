@@ -80,8 +80,10 @@ struct Rule {
   const Policy* policy = nullptr;
 };
 
-inline bool rule_matches(const Rule& r, U128 l, U128 rem, const wire::FlowKey& f, bool outbound) {
-  if (!le(r.lf, l) || !le(l, r.ll) || !le(r.rf, rem) || !le(rem, r.rl)) return false;
+// The next-layer part of a rule (protocol, ports or ICMP/MH type and code), shared by the
+// generic rules and the IPv4 fast path's.
+template <typename R>
+inline bool upper_matches(const R& r, const wire::FlowKey& f, bool outbound) {
   if (r.kind == UpperKind::AnyProtocol) return true;
   if (r.protocol != f.protocol) return false;
   if (r.upper_any) return true;
@@ -90,6 +92,11 @@ inline bool rule_matches(const Rule& r, U128 l, U128 rem, const wire::FlowKey& f
   uint16_t b = f.dst_port;
   if (r.kind == UpperKind::Ports && !outbound) std::swap(a, b);
   return r.a_first <= a && a <= r.a_last && r.b_first <= b && b <= r.b_last;
+}
+
+inline bool rule_matches(const Rule& r, U128 l, U128 rem, const wire::FlowKey& f, bool outbound) {
+  if (!le(r.lf, l) || !le(l, r.ll) || !le(r.rf, rem) || !le(rem, r.rl)) return false;
+  return upper_matches(r, f, outbound);
 }
 
 // Prefix lengths used as tuple keys: a rule is filed under the longest of these that does
@@ -227,14 +234,7 @@ inline bool rule_matches_v4(const RuleV4& r, uint32_t l, uint32_t rem, const wir
                             bool outbound) {
   // Unsigned wrap-around turns each two-sided range check into one compare.
   if (l - r.lf > r.ll - r.lf || rem - r.rf > r.rl - r.rf) return false;
-  if (r.kind == UpperKind::AnyProtocol) return true;
-  if (r.protocol != f.protocol) return false;
-  if (r.upper_any) return true;
-  if (f.ports_opaque) return false;
-  uint16_t a = f.src_port;
-  uint16_t b = f.dst_port;
-  if (r.kind == UpperKind::Ports && !outbound) std::swap(a, b);
-  return r.a_first <= a && a <= r.a_last && r.b_first <= b && b <= r.b_last;
+  return upper_matches(r, f, outbound);
 }
 
 // Marks an empty slot. Group masks never keep the lowest bit of the remote address (a /32
