@@ -6,9 +6,15 @@
 #include <cstring>
 #include <map>
 
+#include "portunus/ipsec/spd_v4.h"
+
 namespace portunus::ipsec {
 
 namespace {
+
+using detail::Rank;
+using detail::upper_matches;
+using detail::UpperKind;
 
 // Addresses as two 64-bit words so that range checks and masking are a few integer ops.
 // IPv4 lives in the low 32 bits of `lo`.
@@ -53,16 +59,6 @@ inline uint64_t mix(uint64_t h) {
   return h;
 }
 
-struct Rank {
-  uint32_t priority = 0;
-  uint64_t seq = 0;
-  friend bool operator<(const Rank& a, const Rank& b) {
-    return a.priority != b.priority ? a.priority < b.priority : a.seq < b.seq;
-  }
-};
-
-enum class UpperKind : uint8_t { AnyProtocol, Ports, IcmpTypeCode, MhType, ProtocolOnly };
-
 bool has_ports(uint8_t proto) {
   return proto == wire::ipproto::kTcp || proto == wire::ipproto::kUdp || proto == wire::ipproto::kSctp;
 }
@@ -79,20 +75,6 @@ struct Rule {
   Rank rank;
   const Policy* policy = nullptr;
 };
-
-// The next-layer part of a rule (protocol, ports or ICMP/MH type and code), shared by the
-// generic rules and the IPv4 fast path's.
-template <typename R>
-inline bool upper_matches(const R& r, const wire::FlowKey& f, bool outbound) {
-  if (r.kind == UpperKind::AnyProtocol) return true;
-  if (r.protocol != f.protocol) return false;
-  if (r.upper_any) return true;
-  if (f.ports_opaque) return false;
-  uint16_t a = f.src_port;
-  uint16_t b = f.dst_port;
-  if (r.kind == UpperKind::Ports && !outbound) std::swap(a, b);
-  return r.a_first <= a && a <= r.a_last && r.b_first <= b && b <= r.b_last;
-}
 
 inline bool rule_matches(const Rule& r, U128 l, U128 rem, const wire::FlowKey& f, bool outbound) {
   if (!le(r.lf, l) || !le(l, r.ll) || !le(r.rf, rem) || !le(rem, r.rl)) return false;
@@ -214,163 +196,12 @@ struct Table {
   }
 };
 
-// ---- IPv4 fast path ---------------------------------------------------------------------
-// The same tuple space for IPv4, specialised: a group's key is one 64-bit word
-// (local << 32 | remote) masked by one AND and hashed by one multiply; a slot holds the key
-// itself and a pointer to its rules, so a probe that misses (most of them) is one 16-octet
-// read and a hit reaches its rules with one more. Rules are compacted to 32-bit addresses.
-
-struct RuleV4 {
-  uint32_t lf, ll, rf, rl;
-  uint16_t a_first, a_last, b_first, b_last;
-  uint8_t protocol;
-  UpperKind kind;
-  bool upper_any;
-  Rank rank;
-  const Policy* policy;  // nullptr in the sentinel that ends every rule list
-};
-
-inline bool rule_matches_v4(const RuleV4& r, uint32_t l, uint32_t rem, const wire::FlowKey& f,
-                            bool outbound) {
-  // Unsigned wrap-around turns each two-sided range check into one compare.
-  if (l - r.lf > r.ll - r.lf || rem - r.rf > r.rl - r.rf) return false;
-  return upper_matches(r, f, outbound);
-}
-
-// Marks an empty slot. Group masks never keep the lowest bit of the remote address (a /32
-// remote is hashed as its /31, and the rule check sorts out the pair), so no masked key is
-// all ones.
-constexpr uint64_t kEmptyKey = ~0ULL;
-
-// A rule list as stored: sorted by rank and always ending in a sentinel, so that a probe
-// needs no length.
-struct RuleList {
-  std::vector<RuleV4> v = std::vector<RuleV4>(1, RuleV4{});
-
-  void insert(const RuleV4& r) {
-    auto pos = std::upper_bound(v.begin(), v.end() - 1, r,
-                                [](const RuleV4& a, const RuleV4& b) { return a.rank < b.rank; });
-    v.insert(pos, r);
-  }
-  void erase(const Policy* p) {
-    v.erase(std::remove_if(v.begin(), v.end() - 1, [&](const RuleV4& x) { return x.policy == p; }),
-            v.end() - 1);
-  }
-};
-
-// A slot of a group's hash table: the masked key and its rule list, together so that a hit
-// costs no extra cache miss before the rules.
-struct SlotV4 {
-  uint64_t key = kEmptyKey;
-  const RuleV4* rules = nullptr;
-};
-
-// Open addressing with linear probing (16-octet slots: a run of probes stays in one cache
-// line); `lists` owns the rule lists and is parallel to `slots`.
-struct GroupV4 {
-  uint8_t llen = 0;
-  uint8_t rlen = 0;
-  uint64_t mask = 0;
-  Rank min_rank{UINT32_MAX, UINT64_MAX};
-  unsigned shift = 60;  // 64 - log2(slots.size()): the index is the top bits of the hash
-  size_t used = 0;
-  std::vector<SlotV4> slots = std::vector<SlotV4>(16);
-  std::vector<RuleList> lists = std::vector<RuleList>(16);
-
-  static uint64_t hash(uint64_t k) { return (k ^ (k >> 29)) * 0x9e3779b97f4a7c15ULL; }
-  size_t index(uint64_t k) const { return static_cast<size_t>(hash(k) >> shift); }
-
-  // The list for key k, created if absent; sync(where) after changing it.
-  RuleList& find_or_insert(uint64_t k, size_t* where) {
-    if ((used + 1) * kLoadDen > slots.size() * kLoadNum) grow();
-    size_t m = slots.size() - 1;
-    for (size_t i = index(k);; i = (i + 1) & m) {
-      if (slots[i].key == kEmptyKey) {
-        slots[i].key = k;
-        ++used;
-      }
-      if (slots[i].key == k) {
-        *where = i;
-        return lists[i];
-      }
-    }
-  }
-  void sync(size_t where) { slots[where].rules = lists[where].v.data(); }
-
-  void grow() {
-    std::vector<SlotV4> old_slots = std::move(slots);
-    std::vector<RuleList> old = std::move(lists);
-    slots = std::vector<SlotV4>(old_slots.size() * 2);
-    lists = std::vector<RuleList>(old_slots.size() * 2);
-    --shift;
-    size_t m = slots.size() - 1;
-    for (size_t j = 0; j < old_slots.size(); ++j) {
-      if (old_slots[j].key == kEmptyKey) continue;
-      size_t i = index(old_slots[j].key);
-      while (slots[i].key != kEmptyKey) i = (i + 1) & m;
-      slots[i] = old_slots[j];  // the moved vector keeps its buffer, so the pointer stays valid
-      lists[i] = std::move(old[j]);
-    }
-  }
-  static constexpr size_t kLoadNum = 1, kLoadDen = 2;  // at most half full
-};
-
-inline uint64_t prefix_mask32(unsigned len) {
-  return len == 0 ? 0 : (0xffffffffULL << (32 - len)) & 0xffffffffULL;
-}
-
-// What a lookup reads of a group, packed so that walking all groups touches a few cache
-// lines instead of every GroupV4.
-struct ProbeV4 {
-  uint64_t mask;
-  const SlotV4* slots;
-  uint32_t shift;
-  uint32_t size_mask;
-  Rank min_rank;
-};
-
-struct TableV4 {
-  std::vector<GroupV4> groups;  // ordered by min_rank
-  std::vector<ProbeV4> probes;  // parallel to groups; rebuilt after every change
-
-  GroupV4& get(uint8_t llen, uint8_t rlen) {
-    for (auto& g : groups)
-      if (g.llen == llen && g.rlen == rlen) return g;
-    GroupV4& g = groups.emplace_back();
-    g.llen = llen;
-    g.rlen = rlen;
-    g.mask = ((prefix_mask32(llen) << 32) | prefix_mask32(rlen)) & ~1ULL;
-    return g;
-  }
-
-  void add(GroupV4* g, const RuleV4& r) {
-    if (r.rank < g->min_rank) {
-      g->min_rank = r.rank;
-      // Restore the order: move the group towards the front.
-      auto i = static_cast<size_t>(g - groups.data());
-      while (i > 0 && groups[i].min_rank < groups[i - 1].min_rank) {
-        std::swap(groups[i], groups[i - 1]);
-        --i;
-      }
-    }
-    rebuild();
-  }
-
-  void rebuild() {
-    probes.clear();
-    for (const GroupV4& g : groups)
-      probes.push_back(
-          {g.mask, g.slots.data(), g.shift, static_cast<uint32_t>(g.slots.size() - 1), g.min_rank});
-  }
-};
-
 struct Entry {
   Policy policy;
   Rule rule;
   Tuple* tuple = nullptr;  // IPv6
   U128 lkey, rkey;
-  uint8_t llen = 0, rlen = 0;  // IPv4: the group (which moves within its table)
-  uint64_t key4 = 0;
+  detail::RuleV4 rule4;  // IPv4
 };
 
 constexpr unsigned kCacheBits = 12;
@@ -407,8 +238,8 @@ bool range_any(Range16 r, uint16_t max) { return r.first == 0 && r.last == max; 
 
 struct Spd::Impl {
   std::map<PolicyId, std::unique_ptr<Entry>> entries;
-  Table tables[2][2];  // [direction][family v4/v6]; IPv4 policies live in v4 instead
-  TableV4 v4[2];       // [direction]
+  Table tables[2][2];     // [direction][family v4/v6]; IPv4 policies live in v4 instead
+  detail::TableV4 v4[2];  // [direction]
   PolicyId next_id = 1;
   uint64_t next_seq = 0;
   uint64_t generation = 1;
@@ -419,8 +250,8 @@ struct Spd::Impl {
   const Table& table(Direction d, IpFamily f) const {
     return tables[d == Direction::Outbound][f == IpFamily::V6];
   }
-  TableV4& table4(Direction d) { return v4[d == Direction::Outbound]; }
-  const TableV4& table4(Direction d) const { return v4[d == Direction::Outbound]; }
+  detail::TableV4& table4(Direction d) { return v4[d == Direction::Outbound]; }
+  const detail::TableV4& table4(Direction d) const { return v4[d == Direction::Outbound]; }
 };
 
 Spd::Spd() : impl_(std::make_unique<Impl>()) {}
@@ -484,36 +315,30 @@ Result<PolicyId> Spd::add(Policy p) {
   r.rank = {p.priority, impl_->next_seq++};
   r.policy = &e->policy;
 
-  auto llen = static_cast<uint8_t>(quantize(covering_prefix(r.lf, r.ll, v4), v4));
-  auto rlen = static_cast<uint8_t>(quantize(covering_prefix(r.rf, r.rl, v4), v4));
   if (v4) {
-    RuleV4 r4{static_cast<uint32_t>(r.lf.lo),
-              static_cast<uint32_t>(r.ll.lo),
-              static_cast<uint32_t>(r.rf.lo),
-              static_cast<uint32_t>(r.rl.lo),
-              r.a_first,
-              r.a_last,
-              r.b_first,
-              r.b_last,
-              r.protocol,
-              r.kind,
-              r.upper_any,
-              r.rank,
-              r.policy};
-    TableV4& t4 = impl_->table4(p.direction);
-    GroupV4* g = &t4.get(llen, rlen);
-    e->llen = llen;
-    e->rlen = rlen;
-    e->key4 = ((r.lf.lo << 32) | r.rf.lo) & g->mask;
-    size_t where;
-    g->find_or_insert(e->key4, &where).insert(r4);
-    g->sync(where);
-    t4.add(g, r4);
+    detail::RuleV4& r4 = e->rule4;
+    r4.lf = static_cast<uint32_t>(r.lf.lo);
+    r4.ll = static_cast<uint32_t>(r.ll.lo);
+    r4.rf = static_cast<uint32_t>(r.rf.lo);
+    r4.rl = static_cast<uint32_t>(r.rl.lo);
+    r4.a_first = r.a_first;
+    r4.a_last = r.a_last;
+    r4.b_first = r.b_first;
+    r4.b_last = r.b_last;
+    r4.priority = r.rank.priority;
+    r4.seq = r.rank.seq;
+    r4.protocol = r.protocol;
+    r4.kind = r.kind;
+    r4.upper_any = r.upper_any;
+    r4.policy = r.policy;
+    impl_->table4(p.direction).add(r4);
     PolicyId id = p.id;
     impl_->entries.emplace(id, std::move(e));
     ++impl_->generation;
     return id;
   }
+  auto llen = static_cast<uint8_t>(quantize(covering_prefix(r.lf, r.ll, v4), v4));
+  auto rlen = static_cast<uint8_t>(quantize(covering_prefix(r.rf, r.rl, v4), v4));
   Table& t = impl_->table(p.direction, fam);
   Tuple& tuple = t.get(llen, rlen, v4);
   e->tuple = &tuple;
@@ -539,12 +364,7 @@ bool Spd::remove(PolicyId id) {
   Entry& e = *it->second;
   const Policy* gone = &e.policy;
   if (e.policy.selector.family() == IpFamily::V4) {
-    TableV4& t4 = impl_->table4(e.policy.direction);
-    GroupV4& g = t4.get(e.llen, e.rlen);
-    size_t where;
-    g.find_or_insert(e.key4, &where).erase(gone);
-    g.sync(where);
-    t4.rebuild();
+    impl_->table4(e.policy.direction).remove(e.rule4);
   } else {
     auto& bucket = e.tuple->find_or_insert(e.lkey, e.rkey);
     bucket.erase(
@@ -560,10 +380,7 @@ void Spd::clear() {
   impl_->entries.clear();
   for (auto& d : impl_->tables)
     for (auto& t : d) t.tuples.clear();
-  for (auto& t : impl_->v4) {
-    t.groups.clear();
-    t.probes.clear();
-  }
+  for (auto& t : impl_->v4) t.clear();
   ++impl_->generation;
 }
 
@@ -590,68 +407,8 @@ std::vector<const Policy*> Spd::policies() const {
   return out;
 }
 
-namespace {
-
-const Policy* lookup_v4(const TableV4& t, bool out, const wire::FlowKey& flow) {
-  uint32_t src = load_be32(flow.src);
-  uint32_t dst = load_be32(flow.dst);
-  uint32_t l = out ? src : dst;
-  uint32_t r = out ? dst : src;
-  uint64_t key = (uint64_t{l} << 32) | r;
-  const RuleV4* best = nullptr;
-  // Groups are taken a batch at a time in three passes, so that the cache misses of a batch
-  // overlap instead of running one after another: (1) compute each group's slot and prefetch
-  // it, (2) find the hits and prefetch their rule lists, (3) check the lists in group order.
-  constexpr size_t kBatch = 32;
-  const ProbeV4* probes = t.probes.data();
-  size_t count = t.probes.size();
-  for (size_t base = 0; base < count; base += kBatch) {
-    size_t n = std::min(count - base, kBatch);
-    const ProbeV4* g = probes + base;
-    // Groups are ordered by the best rank they hold: once that cannot beat the match found,
-    // no later group can either.
-    if (best && !(g[0].min_rank < best->rank)) break;
-    uint64_t keys[kBatch];
-    size_t at[kBatch];
-    for (size_t i = 0; i < n; ++i) {
-      keys[i] = key & g[i].mask;
-      at[i] = static_cast<size_t>(GroupV4::hash(keys[i]) >> g[i].shift);
-      __builtin_prefetch(g[i].slots + at[i]);
-    }
-    const RuleV4* hit[kBatch];
-    size_t hit_group[kBatch];
-    size_t hits = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const SlotV4* ss = g[i].slots;
-      size_t j = at[i];
-      while (ss[j].key != keys[i]) {
-        if (ss[j].key == kEmptyKey) goto next;
-        j = (j + 1) & g[i].size_mask;
-      }
-      hit[hits] = ss[j].rules;
-      __builtin_prefetch(hit[hits]);
-      hit_group[hits++] = i;
-    next:;
-    }
-    for (size_t h = 0; h < hits; ++h) {
-      const ProbeV4& pg = g[hit_group[h]];
-      if (best && !(pg.min_rank < best->rank)) break;
-      for (const RuleV4* rule = hit[h]; rule->policy != nullptr; ++rule) {
-        if (best && !(rule->rank < best->rank)) break;
-        if (rule_matches_v4(*rule, l, r, flow, out)) {
-          best = rule;
-          break;
-        }
-      }
-    }
-  }
-  return best ? best->policy : nullptr;
-}
-
-}  // namespace
-
 const Policy* Spd::lookup_uncached(Direction dir, const wire::FlowKey& flow) const {
-  if (flow.family == IpFamily::V4) return lookup_v4(impl_->table4(dir), dir == Direction::Outbound, flow);
+  if (flow.family == IpFamily::V4) return impl_->table4(dir).lookup(flow, dir == Direction::Outbound);
   const Table& t = impl_->table(dir, flow.family);
   bool out = dir == Direction::Outbound;
   U128 src = load_addr(flow.src, flow.family);

@@ -1,0 +1,166 @@
+#pragma once
+// The SPD's IPv4 classifier (one per direction) and the compiled-rule pieces the IPv6 one shares.
+// Internal to the Spd (spd.h describes the semantics); not a public API.
+//
+// Tuple-space search as for IPv6, laid out so that a lookup touches as little memory as the
+// answer needs:
+//  - a policy is filed under (local, remote) prefix-length classes (0, 8, 16, 24, 32: at most
+//    25 groups) and the pair of its addresses masked to them;
+//  - all groups share one open-addressing table whose 64-octet slots hold the key, the group
+//    and the bucket's best rule inline, so a bucket is usually settled by one cache line;
+//    further rules of the bucket (rank order) hang off the slot;
+//  - a blocked Bloom filter (one 64-bit word per key, three bits, 16 to 32 bits per key, small
+//    enough to stay in the L2 cache) says which groups can hold the flow's key, so the slots of
+//    groups that cannot (most of them) are never read;
+//  - the large arrays ask for transparent huge pages: at 100,000 policies the slots span 16 MiB,
+//    and with 4 KiB pages every probe would also be a TLB miss.
+// A lookup computes every group's key and hash and prefetches its filter word, then prefetches
+// the slots of the groups that pass, then checks those in order of the best rank each group
+// holds, stopping as soon as no later group can beat the match found.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "portunus/ipsec/policy.h"
+#include "portunus/wire/ip_packet.h"
+
+namespace portunus::ipsec::detail {
+
+struct Rank {
+  uint32_t priority = 0;
+  uint64_t seq = 0;  // insertion order
+  friend bool operator<(const Rank& a, const Rank& b) {
+    return a.priority != b.priority ? a.priority < b.priority : a.seq < b.seq;
+  }
+};
+
+enum class UpperKind : uint8_t { AnyProtocol, Ports, IcmpTypeCode, MhType, ProtocolOnly };
+
+// The next-layer part of a compiled rule (protocol, ports or ICMP/MH type and code), shared by
+// the IPv6 rules and the IPv4 ones.
+template <typename R>
+inline bool upper_matches(const R& r, const wire::FlowKey& f, bool outbound) {
+  if (r.kind == UpperKind::AnyProtocol) return true;
+  if (r.protocol != f.protocol) return false;
+  if (r.upper_any) return true;
+  if (f.ports_opaque) return false;
+  uint16_t a = f.src_port;
+  uint16_t b = f.dst_port;
+  if (r.kind == UpperKind::Ports && !outbound) std::swap(a, b);
+  return r.a_first <= a && a <= r.a_last && r.b_first <= b && b <= r.b_last;
+}
+
+// A selector compiled for IPv4: 48 octets, so that one fits in a slot with its key.
+struct RuleV4 {
+  uint32_t lf = 0, ll = 0, rf = 0, rl = 0;  // local and remote ranges
+  uint16_t a_first = 0, a_last = 65535;     // local port / ICMP type / MH type
+  uint16_t b_first = 0, b_last = 65535;     // remote port / ICMP code
+  uint32_t priority = 0;
+  uint8_t protocol = 0;
+  UpperKind kind = UpperKind::AnyProtocol;
+  bool upper_any = true;
+  uint8_t group = 0;  // in a slot: the group of the slot's key (kNoGroup: empty slot)
+  uint64_t seq = 0;
+  const Policy* policy = nullptr;  // nullptr: no rule (empty bucket, end of a list)
+
+  Rank rank() const { return {priority, seq}; }
+};
+static_assert(sizeof(RuleV4) == 48);
+
+inline bool rule_matches_v4(const RuleV4& r, uint32_t l, uint32_t rem, const wire::FlowKey& f,
+                            bool outbound) {
+  // Unsigned wrap-around turns each two-sided range check into one compare.
+  if (l - r.lf > r.ll - r.lf || rem - r.rf > r.rl - r.rf) return false;
+  return upper_matches(r, f, outbound);
+}
+
+// A fixed-size array of trivially copyable T, cache-line aligned; from 2 MiB on it is aligned
+// to 2 MiB and marked for transparent huge pages.
+template <typename T>
+class PagedArray {
+ public:
+  PagedArray() = default;
+  PagedArray(size_t n, const T& fill);
+  T* data() { return p_.get(); }
+  const T* data() const { return p_.get(); }
+  size_t size() const { return n_; }
+  T& operator[](size_t i) { return p_.get()[i]; }
+  const T& operator[](size_t i) const { return p_.get()[i]; }
+
+ private:
+  struct Free {
+    void operator()(T* p) const;
+  };
+  std::unique_ptr<T, Free> p_;
+  size_t n_ = 0;
+};
+
+class TableV4 {
+ public:
+  TableV4();
+  ~TableV4();
+  TableV4(TableV4&&) noexcept;
+  TableV4& operator=(TableV4&&) noexcept;
+
+  // `r` as compiled from the policy, with the rank set; remove takes the same rule.
+  void add(const RuleV4& r);
+  void remove(const RuleV4& r);
+  void clear();
+  const Policy* lookup(const wire::FlowKey& f, bool outbound) const;
+
+  static constexpr size_t kMaxGroups = 25;  // 5 prefix-length classes on each side
+
+ private:
+  struct alignas(64) Slot {
+    uint64_t key = 0;              // local << 32 | remote, masked by the group's prefixes
+    RuleV4 first;                  // the bucket's best rule (policy nullptr if the bucket is empty)
+    const RuleV4* more = nullptr;  // the bucket's other rules, ending in policy == nullptr
+  };
+  static_assert(sizeof(Slot) == 64);
+  struct Group {
+    uint8_t llen = 0, rlen = 0;
+    uint64_t mask = 0;
+    uint64_t salt = 0;                      // mixed into the key's hash so that groups spread over the table
+    Rank min_rank{UINT32_MAX, UINT64_MAX};  // a lower bound of the ranks held
+  };
+  // What a lookup reads of a group, in the order groups are checked (by min_rank).
+  struct Probe {
+    uint64_t mask;
+    uint64_t salt;
+    Rank min_rank;
+    uint8_t group;
+  };
+
+  static uint64_t hash(uint64_t key, uint64_t salt) {
+    uint64_t h = key ^ salt;
+    h ^= h >> 29;
+    h *= 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 32);  // top bits (slot index) stay the product's; low bits (filter) mixed
+  }
+  size_t bloom_word(uint64_t h) const { return static_cast<size_t>(h >> 18) & bloom_mask_; }
+  static uint64_t bloom_bits(uint64_t h) {
+    return (uint64_t{1} << (h & 63)) | (uint64_t{1} << ((h >> 6) & 63)) | (uint64_t{1} << ((h >> 12) & 63));
+  }
+
+  uint8_t group_of(const RuleV4& r, bool create);
+  size_t find_or_insert(uint8_t g, uint64_t key);
+  size_t find(uint8_t g, uint64_t key) const;
+  void sync(size_t i);
+  void rehash(size_t slots);
+  void order_probes();
+
+  std::vector<Group> groups_;  // by id
+  std::vector<Probe> probes_;  // by min_rank
+  PagedArray<Slot> slots_;
+  std::vector<std::vector<RuleV4>> lists_;  // parallel to slots_: the bucket's rules, by rank
+  PagedArray<uint64_t> bloom_;
+  size_t slot_mask_ = 0;
+  unsigned slot_shift_ = 64;
+  size_t bloom_mask_ = 0;
+  size_t used_ = 0;  // slots holding a key
+  size_t live_ = 0;  // of those, buckets with rules
+};
+
+}  // namespace portunus::ipsec::detail
