@@ -109,6 +109,38 @@ TEST(AuthPsk, EmptySecretRefused) {
   EXPECT_FALSE(a.verify(AuthMethod::SharedKeyMic, x.message1, Bytes(32, 0)));
 }
 
+TEST(AuthPsk, PadCacheSharesOnePadPerSecretAndPrf) {
+  Exchange x;
+  PskPadCache cache;
+  auto a = cache.get(PrfId::HmacSha2_256, x.psk);
+  auto b = cache.get(PrfId::HmacSha2_256, Bytes(x.psk));  // equal contents, another buffer
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(a->get(), b->get());
+  EXPECT_EQ(cache.size(), 1u);
+  // Another PRF or another secret never gets the cached pad.
+  auto c = cache.get(PrfId::HmacSha2_512, x.psk);
+  Bytes other = x.psk;
+  other.back() ^= 1;
+  auto d = cache.get(PrfId::HmacSha2_256, other);
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(d);
+  EXPECT_NE(c->get(), a->get());
+  EXPECT_NE(d->get(), a->get());
+  EXPECT_EQ(cache.size(), 3u);
+  // AUTH through a cached pad, used many times, is still the RFC 7296 2.15 value.
+  Bytes expected = hmac(EVP_sha256(), hmac(EVP_sha256(), x.psk, as_bytes("Key Pad for IKEv2")), x.message1);
+  for (int i = 0; i < 3; ++i) {
+    PskAuthenticator auth(*a);
+    EXPECT_EQ(auth.sign(x.message1).value(), expected);
+    EXPECT_TRUE(auth.verify(AuthMethod::SharedKeyMic, x.message1, expected));
+  }
+  EXPECT_FALSE(cache.get(PrfId::HmacSha2_256, BytesView{}));  // empty secrets are refused, not cached
+  EXPECT_EQ(cache.size(), 3u);
+  cache.clear();
+  EXPECT_EQ(cache.size(), 0u);
+}
+
 TEST(AuthPsk, UnknownPrfIsAnError) {
   Exchange x;
   EXPECT_FALSE(signed_octets(static_cast<PrfId>(250), x.message1, x.nonce_r, x.sk_pi, x.id_body));

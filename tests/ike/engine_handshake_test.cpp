@@ -221,6 +221,34 @@ TEST(EngineHandshake, WrongPskIsAuthenticationFailed) {
   EXPECT_EQ(p.b.engine.half_open_count(), 0u);
 }
 
+// The responder caches the keyed PSK pad across IKE SAs: a reload with a new secret must
+// take effect for the next handshake, in both directions of the change.
+TEST(EngineHandshake, ReloadedPskTakesEffectForTheNextIkeSa) {
+  auto pc = default_pair();
+  EnginePair p(pc);
+  auto first = p.a.engine.initiate("home", "", p.now);
+  ASSERT_TRUE(first.has_value());
+  p.run();
+  ASSERT_EQ(p.b.engine.counters().ike_sa_established, 1u);
+  ASSERT_TRUE(p.a.engine.terminate_ike(*first, p.now));  // the next initiate makes a new IKE SA
+  p.run();
+  ASSERT_EQ(p.b.engine.ike_sa_count(), 0u);
+
+  EngineConfig changed = pc.b;
+  changed.secrets[0].secret = SecureBytes(as_bytes("a different secret"));
+  p.b.engine.reload(changed, p.now);
+  ASSERT_TRUE(p.a.engine.initiate("home", "", p.now).has_value());
+  p.run();
+  EXPECT_EQ(p.b.engine.counters().auth_failed, 1u);  // the old pad was not reused
+  EXPECT_EQ(p.b.engine.counters().ike_sa_established, 1u);
+
+  p.b.engine.reload(pc.b, p.now);
+  ASSERT_TRUE(p.a.engine.initiate("home", "", p.now).has_value());
+  p.run();
+  EXPECT_EQ(p.b.engine.counters().ike_sa_established, 2u);
+  EXPECT_EQ(p.b.engine.counters().auth_failed, 1u);
+}
+
 TEST(EngineHandshake, UnexpectedPeerIdentityIsRejected) {
   auto pc = default_pair();
   pc.b.connections[0].remote.id = "carol@example.org";

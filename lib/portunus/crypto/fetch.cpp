@@ -21,6 +21,8 @@ constexpr const char* kCipherNames[] = {
     "ChaCha20-Poly1305", "DES-EDE3-CBC", "DES-CBC",
 };
 constexpr size_t kCiphers = sizeof kCipherNames / sizeof kCipherNames[0];
+constexpr const char* kDigestNames[] = {"SHA1", "SHA2-256"};
+constexpr size_t kDigests = sizeof kDigestNames / sizeof kDigestNames[0];
 
 struct MacSlot {
   const char* mac;    // "HMAC" / "CMAC"
@@ -40,6 +42,7 @@ constexpr size_t kCmacSlot = kMacCount - 1;
 std::mutex g_mu;
 std::atomic<EVP_CIPHER*> g_ciphers[kCiphers] = {};
 std::atomic<EVP_MAC_CTX*> g_macs[kMacCount] = {};
+std::atomic<EVP_MD*> g_digests[kDigests] = {};
 
 EVP_MAC_CTX* make_mac(const MacSlot& slot) {
   EVP_MAC* mac = EVP_MAC_fetch(nullptr, slot.mac, nullptr);
@@ -77,6 +80,15 @@ class Cache {
     EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, kCipherNames[i], nullptr);
     g_ciphers[i].store(c, std::memory_order_release);
     return c;
+  }
+
+  const EVP_MD* digest(size_t i) {
+    if (EVP_MD* d = g_digests[i].load(std::memory_order_acquire)) return d;
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (EVP_MD* d = g_digests[i].load(std::memory_order_relaxed)) return d;
+    EVP_MD* d = EVP_MD_fetch(nullptr, kDigestNames[i], nullptr);
+    g_digests[i].store(d, std::memory_order_release);
+    return d;
   }
 
   const EVP_MAC_CTX* mac(size_t i) {
@@ -128,6 +140,13 @@ const EVP_CIPHER* fetched_cipher(const char* name) {
   return nullptr;
 }
 
+const EVP_MD* fetched_digest(const char* name) {
+  for (size_t i = 0; i < kDigests; ++i) {
+    if (std::strcmp(kDigestNames[i], name) == 0) return cache().digest(i);
+  }
+  return nullptr;
+}
+
 const EVP_MAC_CTX* hmac_prototype(const char* digest) {
   for (size_t i = 0; i < kCmacSlot; ++i) {
     if (std::strcmp(kMacs[i].value, digest) == 0) return cache().mac(i);
@@ -141,6 +160,7 @@ void release_fetched() {
   std::lock_guard<std::mutex> lock(g_mu);
   for (auto& c : g_ciphers) EVP_CIPHER_free(c.exchange(nullptr));
   for (auto& m : g_macs) EVP_MAC_CTX_free(m.exchange(nullptr));
+  for (auto& d : g_digests) EVP_MD_free(d.exchange(nullptr));
 }
 
 }  // namespace portunus::crypto::detail

@@ -75,6 +75,8 @@ bool load_legacy_provider();
 // failure is not remembered, so a cipher of the legacy provider (DES-CBC) is found once
 // that provider has been loaded.
 const EVP_CIPHER* fetched_cipher(const char* name);
+// The named digest ("SHA1", "SHA2-256"), or nullptr.
+const EVP_MD* fetched_digest(const char* name);
 
 // A keyed HMAC (digest = "SHA2-256", ...) or CMAC (cipher = "AES-128-CBC") context to
 // duplicate: EVP_MAC_CTX_dup copies the fetched digest / cipher, so the copy is re-keyed

@@ -1,19 +1,14 @@
 #include "portunus/ike/cookie.h"
 
-#include <openssl/evp.h>
-
 #include <cstdlib>
-#include <memory>
+
+#include "portunus/crypto/digest.h"
 
 namespace portunus::ike {
 
 namespace {
 
 constexpr size_t kSecretSize = 32;
-
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 
 }  // namespace
 
@@ -49,15 +44,10 @@ Bytes CookieSecret::compute(const Secret& s, BytesView ni, const IpAddress& ip_i
   std::copy(ip_i.bytes().begin(), ip_i.bytes().end(), head + 9);
   Bytes out(kCookieSize);
   store_be32(out.data(), s.version);
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  unsigned int len = 0;
   // Fixed-size fields first, then Ni, then the fixed-size secret: the split of the hashed
   // octets into fields is unambiguous.
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), head, 9 + ip_i.size()) != 1 ||
-      EVP_DigestUpdate(ctx.get(), ni.data(), ni.size()) != 1 ||
-      EVP_DigestUpdate(ctx.get(), s.key.data(), s.key.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), out.data() + 4, &len) != 1 || len != 32)
+  if (!crypto::digest(crypto::DigestId::Sha2_256, {BytesView(head, 9 + ip_i.size()), ni, s.key},
+                      MutBytes(out.data() + 4, 32)))
     std::abort();  // SHA-256 unavailable: OpenSSL is broken beyond recovery
   return out;
 }

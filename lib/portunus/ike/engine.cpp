@@ -727,6 +727,7 @@ Engine::~Engine() = default;
 
 void Engine::reload(EngineConfig config, Instant now) {
   impl_->config = std::move(config);
+  impl_->psk_pads.clear();
   impl_->assign_reqids();
   for (auto& [id, sa] : impl_->sas)
     if (!impl_->connection(sa->connection)) {

@@ -49,6 +49,8 @@ struct Engine::Impl {
   std::unordered_set<uint32_t> child_spis;  // inbound ESP SPIs in use or reserved
   std::vector<IkeSaId> dirty;
   std::map<std::pair<std::string, std::string>, uint32_t> reqids;
+  // Keyed PSK pad PRFs shared by all IKE SAs; mutable: filled while signing (a const path).
+  mutable PskPadCache psk_pads;
 
   // ---- engine.cpp: plumbing ----
   void assign_reqids();

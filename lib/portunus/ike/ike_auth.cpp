@@ -210,7 +210,9 @@ Result<Engine::Impl::LocalAuth> Engine::Impl::make_signer(const IkeSa& sa, const
   LocalAuth out;
   if (local.auth == AuthClass::Psk) {
     if (!secret) return make_error("no shared secret for " + to_string(sa.local_id));
-    out.auth = std::make_unique<PskAuthenticator>(sa.keys.alg.prf, secret->secret);
+    auto pad = psk_pads.get(sa.keys.alg.prf, secret->secret);
+    if (!pad) return Unexpected(pad.error());
+    out.auth = std::make_unique<PskAuthenticator>(std::move(*pad));
     return out;
   }
   if (local.credentials.empty()) return make_error("auth = pubkey but no certificate with a private key");
@@ -246,7 +248,9 @@ Result<void> Engine::Impl::verify_peer(IkeSa& sa, const PeerAuthConfig& remote, 
                                        const wire::AuthPayload& auth, BytesView octets) {
   if (remote.auth == AuthClass::Psk) {
     if (!secret) return make_error("no shared secret for " + to_string(peer));
-    PskAuthenticator psk(sa.keys.alg.prf, secret->secret);
+    auto pad = psk_pads.get(sa.keys.alg.prf, secret->secret);
+    if (!pad) return Unexpected(pad.error());
+    PskAuthenticator psk(std::move(*pad));
     if (!psk.verify(auth.method, octets, auth.data))
       return make_error("AUTH payload (" + std::string(auth_method_name(auth.method)) + ") of " +
                         to_string(peer) + " does not verify with the pre-shared key");

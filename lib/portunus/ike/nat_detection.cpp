@@ -1,9 +1,9 @@
 #include "portunus/ike/nat_detection.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstdlib>
+
+#include "portunus/crypto/digest.h"
 
 namespace portunus::ike {
 
@@ -15,11 +15,9 @@ NatHash nat_detection_hash(uint64_t spi_i, uint64_t spi_r, const IpAddress& addr
   std::copy(addr.bytes().begin(), addr.bytes().end(), buf + 16);
   store_be16(buf + 16 + addr.size(), port);
   NatHash out{};
-  unsigned int len = 0;
   // SHA-1 is what RFC 7296 2.23 fixes for this notify; a failure here means OpenSSL lost
   // its default provider, which nothing can recover from.
-  if (EVP_Digest(buf, 16 + addr.size() + 2, out.data(), &len, EVP_sha1(), nullptr) != 1 || len != out.size())
-    std::abort();
+  if (!crypto::digest(crypto::DigestId::Sha1, {BytesView(buf, 16 + addr.size() + 2)}, out)) std::abort();
   return out;
 }
 
