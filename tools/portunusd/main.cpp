@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--retransmit-tries", opt.retransmit_tries, "IKE retransmissions before giving up")
       ->capture_default_str();
+  app.add_option("--fragment-size", opt.fragment_size,
+                 "largest IP datagram of a sent IKE fragment (RFC 7383; charon.fragment_size)")
+      ->capture_default_str();
   app.add_option("--minimal-initiator", opt.minimal_initiator,
                  "connection that acts as an RFC 7815 minimal initiator (repeatable)");
   app.add_option("--export-keys", opt.key_export_dir,

@@ -417,6 +417,20 @@ Result<ike::EngineConfig> to_engine_config(const config::SwanctlConfig& config, 
         cc.send_cert = ike::SendCert::Never;
         break;
     }
+    switch (c.fragmentation) {
+      case config::Fragmentation::Yes:
+        cc.fragmentation = ike::Fragmentation::Yes;
+        break;
+      case config::Fragmentation::Accept:
+        cc.fragmentation = ike::Fragmentation::Accept;
+        break;
+      case config::Fragmentation::Force:
+        cc.fragmentation = ike::Fragmentation::Force;
+        break;
+      case config::Fragmentation::No:
+        cc.fragmentation = ike::Fragmentation::No;
+        break;
+    }
     cc.force_encap = c.encap;
     cc.dpd_delay = secs(c.dpd_delay);
     cc.ike_lifetimes.rekey_time = secs(c.rekey_time);

@@ -139,6 +139,7 @@ Result<void> Daemon::load_config(const std::string& path, config::SwanctlConfig*
   ec->retransmit.timeout = ike::Duration(options_.retransmit_timeout_ms);
   ec->retransmit.base = options_.retransmit_base;
   ec->retransmit.tries = options_.retransmit_tries;
+  ec->fragment_size = options_.fragment_size;
   for (auto& c : ec->connections)
     if (std::find(options_.minimal_initiator.begin(), options_.minimal_initiator.end(), c.name) !=
         options_.minimal_initiator.end())
@@ -1086,6 +1087,8 @@ nlohmann::json Daemon::handle_control(const std::string& command, const nlohmann
                 {"rx_bad_icv", c.rx_bad_icv},
                 {"tx_datagrams", c.tx_datagrams},
                 {"tx_retransmits", c.tx_retransmits},
+                {"tx_fragments", c.tx_fragments},
+                {"rx_fragments", c.rx_fragments},
                 {"half_open_dropped", c.half_open_dropped},
                 {"ike_sa_established", c.ike_sa_established},
                 {"child_sa_established", c.child_sa_established},

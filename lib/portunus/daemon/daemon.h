@@ -43,6 +43,8 @@ struct DaemonOptions {
   uint32_t retransmit_timeout_ms = 4000;
   double retransmit_base = 1.8;
   uint32_t retransmit_tries = 5;
+  // strongswan.conf's charon.fragment_size: largest IP datagram of a sent IKE fragment (RFC 7383).
+  uint32_t fragment_size = 1280;
   // Connections (by name) that act as RFC 7815 minimal initiators: IKE_SA_INIT and IKE_AUTH
   // only, no rekeys or extra Child SAs of their own. swanctl.conf has no key for this.
   std::vector<std::string> minimal_initiator;

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "portunus/ike/engine_impl.h"
+#include "portunus/ike/fragment.h"
 #include "portunus/ike/nat_detection.h"
 #include "portunus/ike/sk_payload.h"
 
@@ -263,6 +264,13 @@ wire::IkeHeader Engine::Impl::header(const IkeSa& sa, ExchangeType ex, bool resp
   return h;
 }
 
+void Engine::Impl::send_all(IkeSa& sa, const std::vector<Bytes>& datagrams) {
+  for (const auto& b : datagrams) {
+    if (datagrams.size() > 1) ++counters.tx_fragments;
+    send_raw(sa, b);
+  }
+}
+
 void Engine::Impl::send_raw(IkeSa& sa, Bytes bytes) {
   Datagram d;
   d.local = sa.local;
@@ -271,6 +279,35 @@ void Engine::Impl::send_raw(IkeSa& sa, Bytes bytes) {
   d.non_esp_marker = uses_non_esp_marker(sa.local.port, sa.remote.port);
   ++counters.tx_datagrams;
   out_datagrams.push_back(std::move(d));
+}
+
+size_t Engine::Impl::fragment_size_for(const IkeSa& sa, ExchangeType ex) const {
+  // RFC 7383 2.5: only when the peer announced support, never IKE_SA_INIT.
+  if (!sa.peer_fragmentation || ex == ExchangeType::IkeSaInit) return 0;
+  const ConnectionConfig* c = connection(sa.connection);
+  if (!c || (c->fragmentation != Fragmentation::Yes && c->fragmentation != Fragmentation::Force)) return 0;
+  return c->fragment_size != 0 ? c->fragment_size : config.fragment_size;
+}
+
+Result<std::vector<Bytes>> Engine::Impl::seal_out(IkeSa& sa, const wire::IkeHeader& h,
+                                                  const std::vector<wire::Payload>& inner) {
+  auto prot = sa.out_protector();
+  if (!prot) return make_error("no IKE SA keys");
+  Bytes chain;
+  wire::PayloadType first = wire::PayloadType::NoNext;
+  if (!inner.empty()) {
+    auto enc = encode_payloads(inner);
+    if (!enc) return Unexpected(enc.error());
+    chain = std::move(*enc);
+    first = wire::payload_type(inner.front());
+  }
+  auto out = seal_for_path(h, first, chain, fragment_size_for(sa, h.exchange), !sa.remote.addr.is_v4(),
+                           uses_non_esp_marker(sa.local.port, sa.remote.port), *prot, random);
+  if (out && out->size() > 1)
+    event(EventKind::Info, &sa,
+          "splitting IKE message (" + std::to_string(chain.size()) + " bytes) into " +
+              std::to_string(out->size()) + " fragments");
+  return out;
 }
 
 void Engine::Impl::enqueue(IkeSa& sa, Task task, Instant now) {
@@ -308,9 +345,8 @@ void Engine::Impl::pump(IkeSa& sa, Instant now) {
 bool Engine::Impl::send_request(IkeSa& sa, Task task, ExchangeType ex,
                                 const std::vector<wire::Payload>& inner, Instant now) {
   const uint32_t id = sa.next_request_id;
-  auto prot = sa.out_protector();
-  if (!prot) return false;
-  auto bytes = seal_message(header(sa, ex, false, id), inner, *prot, random);
+  if (!sa.have_keys) return false;
+  auto bytes = seal_out(sa, header(sa, ex, false, id), inner);
   if (!bytes) {
     event(EventKind::Info, &sa, "cannot encode request: " + bytes.error().message);
     return false;
@@ -319,10 +355,13 @@ bool Engine::Impl::send_request(IkeSa& sa, Task task, ExchangeType ex,
   Outstanding o;
   o.message_id = id;
   o.task = std::move(task);
-  o.packet = *bytes;
+  if (bytes->size() == 1)
+    o.packet = bytes->front();
+  else
+    o.fragments = *bytes;
   sa.outstanding = std::move(o);
   arm_retransmit(sa, now);
-  send_raw(sa, std::move(*bytes));
+  send_all(sa, *bytes);
   return true;
 }
 
@@ -335,16 +374,20 @@ void Engine::Impl::arm_retransmit(IkeSa& sa, Instant now) {
 
 void Engine::Impl::send_response(IkeSa& sa, ExchangeType ex, uint32_t msg_id,
                                  const std::vector<wire::Payload>& inner) {
-  auto prot = sa.out_protector();
-  if (!prot) return;
-  auto bytes = seal_message(header(sa, ex, true, msg_id), inner, *prot, random);
+  if (!sa.have_keys) return;
+  auto bytes = seal_out(sa, header(sa, ex, true, msg_id), inner);
   if (!bytes) {
     event(EventKind::Info, &sa, "cannot encode response: " + bytes.error().message);
     return;
   }
-  sa.cached_response = *bytes;
+  sa.cached_response.clear();
+  sa.cached_fragments.clear();
+  if (bytes->size() == 1)
+    sa.cached_response = bytes->front();
+  else
+    sa.cached_fragments = *bytes;
   sa.have_cached_response = true;
-  send_raw(sa, std::move(*bytes));
+  send_all(sa, *bytes);
 }
 
 // Exponential backoff (RFC 7296 2.1): timeout * base^n, capped; after `tries`
@@ -369,7 +412,10 @@ void Engine::Impl::retransmit_or_fail(IkeSa& sa, Instant now) {
   auto next = std::chrono::duration_cast<Duration>(o.timeout * config.retransmit.base);
   o.timeout = std::min(next, config.retransmit.max_timeout);
   o.next_send = now + o.timeout;
-  send_raw(sa, o.packet);
+  if (o.fragments.empty())
+    send_raw(sa, o.packet);
+  else
+    send_all(sa, o.fragments);
   touch(sa);
 }
 
@@ -472,7 +518,10 @@ void Engine::Impl::receive_protected(IkeSa& sa, const Datagram& d, const wire::M
     if (sa.have_cached_response && h.message_id + 1 == sa.expected_peer_id) {
       if (skf && skf->fragment_number != 1) return;
       ++counters.rx_retransmits;
-      send_raw(sa, sa.cached_response);
+      if (sa.cached_fragments.empty())
+        send_raw(sa, sa.cached_response);
+      else
+        send_all(sa, sa.cached_fragments);
       return;
     }
     if (h.message_id != sa.expected_peer_id) {
@@ -490,8 +539,12 @@ void Engine::Impl::receive_protected(IkeSa& sa, const Datagram& d, const wire::M
   };
   Expected<std::vector<wire::Payload>, OpenError> inner = std::vector<wire::Payload>{};
   if (!msg.payloads.empty() && std::holds_alternative<wire::EncryptedFragmentPayload>(msg.payloads.back())) {
+    // fragmentation = no: we did not announce support, so SKF is not ours to take.
+    const ConnectionConfig* fc = connection(sa.connection);
+    if (fc && fc->fragmentation == Fragmentation::No) return count_error(OpenError::NoSk);
     auto frag = open_fragment(d.bytes, msg, *prot);
     if (!frag) return count_error(frag.error());
+    ++counters.rx_fragments;
     if (frag->total == 0 || frag->total > kMaxFragments || frag->number == 0 || frag->number > frag->total)
       return count_error(OpenError::Malformed);
     auto& r = sa.reassembly;

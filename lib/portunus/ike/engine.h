@@ -137,6 +137,8 @@ struct EngineCounters {
   uint64_t rx_retransmits = 0;    // requests answered from the response cache
   uint64_t tx_datagrams = 0;
   uint64_t tx_retransmits = 0;
+  uint64_t tx_fragments = 0;       // SKF datagrams sent (RFC 7383), retransmissions included
+  uint64_t rx_fragments = 0;       // SKF datagrams that verified
   uint64_t half_open_dropped = 0;  // IKE_SA_INIT dropped beyond max_half_open
   uint64_t cookies_sent = 0;
   uint64_t cookies_rejected = 0;

@@ -73,6 +73,12 @@ struct Engine::Impl {
   void event(EventKind kind, const IkeSa* sa, std::string message, std::string child = {});
 
   void send_raw(IkeSa& sa, Bytes bytes);
+  void send_all(IkeSa& sa, const std::vector<Bytes>& datagrams);
+  // A protected message as it goes on the wire: one SK message, or its SKF fragments when
+  // both sides support RFC 7383, our connection allows sending them and it is too large.
+  Result<std::vector<Bytes>> seal_out(IkeSa& sa, const wire::IkeHeader& h,
+                                      const std::vector<wire::Payload>& inner);
+  size_t fragment_size_for(const IkeSa& sa, wire::ExchangeType ex) const;
   wire::IkeHeader header(const IkeSa& sa, wire::ExchangeType ex, bool response, uint32_t msg_id) const;
   // Starts a request now or queues it behind the outstanding one (window size 1).
   void enqueue(IkeSa& sa, Task task, Instant now);

@@ -96,6 +96,9 @@ struct Outstanding {
   uint32_t message_id = 0;
   Task task;
   Bytes packet;
+  // When the request went out as SKF fragments (RFC 7383): all of them, resent together on
+  // every retransmission; `packet` is then empty.
+  std::vector<Bytes> fragments;
   Instant next_send{};
   Duration timeout{};
   uint32_t retransmits = 0;
@@ -151,7 +154,8 @@ struct IkeSa {
   std::optional<Outstanding> outstanding;
   std::list<Task> queue;  // a list: an empty std::deque allocates ~600 octets
   bool have_cached_response = false;
-  Bytes cached_response;  // our response to the peer's request expected_peer_id - 1
+  Bytes cached_response;                // our response to the peer's request expected_peer_id - 1
+  std::vector<Bytes> cached_fragments;  // the same when it went out as SKF fragments
 
   std::vector<ChildSa> children;
 

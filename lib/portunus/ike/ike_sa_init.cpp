@@ -113,7 +113,8 @@ void Engine::Impl::send_init(IkeSa& sa, Instant now) {
   m.payloads.push_back(wire::KePayload{sa.ke->group(), sa.ke->public_value()});
   m.payloads.push_back(wire::NoncePayload{sa.ni});
   for (auto& n : nat_notifies(sa, *conn)) m.payloads.push_back(std::move(n));
-  m.payloads.push_back(notify(NotifyType::Ikev2FragmentationSupported));
+  if (conn->fragmentation != Fragmentation::No)
+    m.payloads.push_back(notify(NotifyType::Ikev2FragmentationSupported));
   if (config.signature_authentication)
     m.payloads.push_back(notify(NotifyType::SignatureHashAlgorithms, signature_hash_algorithms()));
   auto bytes = wire::encode_message(m);
@@ -275,7 +276,9 @@ void Engine::Impl::handle_init_request(const Datagram& d, const wire::Message& m
   if (auto req = certreq_payload(conn->remote)) m.payloads.push_back(std::move(*req));
   if (sa.peer_supports_nat_t)
     for (auto& n : nat_notifies(sa, *conn)) m.payloads.push_back(std::move(n));
-  m.payloads.push_back(notify(NotifyType::Ikev2FragmentationSupported));
+  // RFC 7383 2.3: only in answer to the initiator's.
+  if (sa.peer_fragmentation && conn->fragmentation != Fragmentation::No)
+    m.payloads.push_back(notify(NotifyType::Ikev2FragmentationSupported));
   if (config.signature_authentication)
     m.payloads.push_back(notify(NotifyType::SignatureHashAlgorithms, signature_hash_algorithms()));
   auto bytes = wire::encode_message(m);

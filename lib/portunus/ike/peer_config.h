@@ -94,6 +94,14 @@ struct ChildConfig {
 // them only after the peer sent a CERTREQ; Never relies on the peer having our certificate.
 enum class SendCert : uint8_t { IfAsked, Always, Never };
 
+// swanctl's `fragmentation` for IKEv2 (RFC 7383). Yes: announce IKEV2_FRAGMENTATION_SUPPORTED,
+// reassemble, and send messages larger than the fragment size as SKF fragments when the peer
+// announced support too. Accept: announce and reassemble, never send fragments. No: neither
+// (SKF messages are dropped). Force: strongSwan's IKEv1-only "fragment the first message";
+// IKE_SA_INIT is never fragmented in IKEv2 and the peer's support is known before anything
+// could be, so with IKEv2 it behaves as Yes (strongSwan documents force as IKEv1-only).
+enum class Fragmentation : uint8_t { Yes, Accept, Force, No };
+
 struct ConnectionConfig {
   std::string name;
   // Empty = any (responder side matching). The initiator uses the first remote address.
@@ -120,6 +128,10 @@ struct ConnectionConfig {
   bool no_additional_sas = false;
   // Send INITIAL_CONTACT in the first IKE_AUTH (swanctl unique=replace-like behaviour on the peer).
   bool send_initial_contact = true;
+  Fragmentation fragmentation = Fragmentation::Yes;
+  // Largest IP datagram of a sent fragment (strongswan.conf charon.fragment_size: IP + UDP
+  // + non-ESP marker + IKE header + SKF payload). 0: EngineConfig::fragment_size.
+  uint32_t fragment_size = 0;
 };
 
 struct SharedSecret {
@@ -151,6 +163,9 @@ struct EngineConfig {
   bool signature_authentication = true;
   // Emit KeyExport records (Wireshark ikev2_decryption_table / esp_sa); off by default.
   bool export_keys = false;
+  // charon.fragment_size: the IP datagram size a connection's fragments may reach unless it
+  // sets its own (1280, strongSwan's default, fits the IPv6 minimum MTU).
+  uint32_t fragment_size = 1280;
 };
 
 }  // namespace portunus::ike
