@@ -2,7 +2,7 @@
 # make-test-certs.sh DIR: a test PKI made with the openssl command line, for the certificate interop
 # test (tests/integration/strongswan_certs.sh); nothing is checked in, every run makes fresh keys.
 #   root CA (P-384) -> intermediate CA (P-256) -> end entities
-#   left-KIND, right-KIND for KIND in rsa (RSA-2048), p256, p384, ed25519;
+#   left-KIND, right-KIND for KIND in rsa (RSA-2048), rsa4096, p256, p384, ed25519;
 #   left-revoked, right-revoked (P-256), revoked in the intermediate's CRL.
 # Files: DIR/root.pem, DIR/intermediate.pem, DIR/intermediate.crl (PEM), DIR/NAME.pem and
 # DIR/NAME.key (PKCS#8 PEM, mode 0600) for each end entity. End entities carry
@@ -53,6 +53,7 @@ export SAN=unused
 genkey() {
   case $2 in
     rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1.key" ;;
+    rsa4096) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out "$1.key" ;;
     p256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key" ;;
     p384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$1.key" ;;
     ed25519) openssl genpkey -algorithm ED25519 -out "$1.key" ;;
@@ -77,7 +78,7 @@ issue intermediate p256 "Portunus Intermediate CA" 2 root ca_ext
 
 serial=100
 for side in left right; do
-  for kind in rsa p256 p384 ed25519; do
+  for kind in rsa rsa4096 p256 p384 ed25519; do
     serial=$((serial + 1))
     SAN=$side.portunus.example issue "$side-$kind" "$kind" "$side.portunus.example" $serial intermediate ee_ext
   done

@@ -8,6 +8,11 @@
 #   RSA-2048 PKCS#1 v1.5, RSA-2048 PSS (RFC 7427: portunusd `auth = rsa/pss`, charon
 #   `rsa/pss-sha256`), ECDSA P-256, ECDSA P-384, Ed25519; charon's log must show the expected
 #   signature scheme both ways and our intermediate received in a CERT payload.
+# Then IKE fragmentation (RFC 7383), both roles: RSA-4096 end entities and a 576-octet fragment
+#   size on both sides (charon.fragment_size, portunusd --fragment-size), so both IKE_AUTH
+#   messages go as SKF fragments; charon's log must show it split its own and reassembled ours,
+#   portunusd's counters that it sent and received fragments, and a capture on the veth that
+#   no IKE datagram exceeded 576 octets.
 # Then revocation: the intermediate's CRL (x509crl/) lists one certificate of each side;
 #   charon initiating with its revoked certificate is refused by portunusd, and portunusd
 #   initiating with its revoked certificate is refused by charon.
@@ -91,6 +96,8 @@ failed=0
 failures=()
 PPID_=""
 CPID_=""
+P_EXTRA=()  # extra portunusd arguments for the next start_pair
+C_EXTRA=""  # extra charon settings for the next start_pair
 
 # start_pair N PORTUNUS_CERT PORTUNUS_AUTH CHARON_CERT CHARON_AUTH CHARON_REMOTE_AUTH
 start_pair() {
@@ -103,10 +110,11 @@ start_pair() {
   layout "$NL_DIR/$cdir" right "$4"
   write_conf "$NL_DIR/$cdir/swanctl.conf" 192.0.2.2 192.0.2.1 "$5" "$4" right.portunus.example \
     "$6" left.portunus.example 203.0.113.0/24 198.51.100.0/24
-  nl_portunusd_start "$L" "$name" "$NL_DIR/$name/swanctl.conf"
+  nl_portunusd_start "$L" "$name" "$NL_DIR/$name/swanctl.conf" "${P_EXTRA[@]}"
   PPID_=$NL_PID
   # Each line flushed, so that the test can read charon's verdicts while it runs.
-  nl_charon_start "$R" "$cdir" "filelog { charon { flush_line = yes } }"
+  nl_charon_start "$R" "$cdir" "filelog { charon { flush_line = yes } }
+  $C_EXTRA"
   CPID_=$NL_PID
   SWANCTL_DIR="$NL_DIR/$cdir" nl_swanctl "$cdir" --load-all --noprompt --file "$NL_DIR/$cdir/swanctl.conf" \
     >"$NL_DIR/$cdir/load.log" 2>&1
@@ -205,11 +213,71 @@ revoked() {
   report "$label" "$why" $n
 }
 
+# counter NAME KEY: one of portunusd's IKE counters.
+counter() { nl_ctl "$1" counters 2>/dev/null | tr -d ' ",' | sed -n "s/^$2://p" | head -n 1; }
+
+# fragmented INITIATOR(portunusd|strongswan): RSA-4096 on both sides, fragment size 576.
+fragmented() {
+  local initiator=$1 size=576
+  n=$((n + 1))
+  local label="IKE fragmentation with RSA-4096 certificates and fragment_size $size, $initiator initiates"
+  local why="" cap=$NL_DIR/frag$n.pcap tpid=""
+  if command -v tcpdump >/dev/null; then
+    nl_spawn "$L" "$NL_DIR/tcpdump$n.log" tcpdump -i any -n -U -w "$cap" udp port 500 or udp port 4500
+    tpid=$NL_PID
+    sleep 1
+  fi
+  P_EXTRA=(--fragment-size $size)
+  C_EXTRA="fragment_size = $size"
+  start_pair $n left-rsa4096 pubkey right-rsa4096 pubkey pubkey || why="swanctl --load-all failed"
+  P_EXTRA=()
+  C_EXTRA=""
+  if [ -z "$why" ]; then
+    if [ "$initiator" = portunusd ]; then
+      nl_ctl "p$n" initiate cert >/dev/null 2>&1 || why="portunusctl initiate failed"
+    else
+      nl_swanctl "c$n" --initiate --child net --timeout 15 >"$NL_DIR/c$n/initiate.log" 2>&1 ||
+        why="swanctl --initiate failed"
+    fi
+  fi
+  [ -z "$why" ] && { nl_wait_until 10 nl_ctl_established "p$n" || why="portunusd has no established Child SA"; }
+  [ -z "$why" ] && { nl_wait_until 5 charon_up "c$n" || why="charon has no established IKE SA"; }
+  [ -z "$why" ] && { nl_exec "$L" ping -c 2 -i 0.2 -W 2 -I 198.51.100.1 203.0.113.1 >/dev/null 2>&1 || why="ping left -> right"; }
+  [ -z "$why" ] && { nl_exec "$R" ping -c 2 -i 0.2 -W 2 -I 203.0.113.1 198.51.100.1 >/dev/null 2>&1 || why="ping right -> left"; }
+  local clog=$NL_DIR/c$n/charon.log
+  [ -z "$why" ] && { log_has "$clog" "splitting IKE message .* into [0-9]* fragments" || why="charon sent no fragments"; }
+  [ -z "$why" ] && { log_has "$clog" "received fragment #1 of [0-9]*, waiting for complete IKE message" ||
+    why="charon received no fragments from portunusd"; }
+  [ -z "$why" ] && { log_has "$clog" "reassembled fragmented IKE message" || why="charon did not reassemble ours"; }
+  local tx rx
+  tx=$(counter "p$n" tx_fragments)
+  rx=$(counter "p$n" rx_fragments)
+  [ -z "$why" ] && { [ "${tx:-0}" -ge 2 ] || why="portunusd sent ${tx:-no} fragments"; }
+  [ -z "$why" ] && { [ "${rx:-0}" -ge 2 ] || why="portunusd received ${rx:-no} fragments"; }
+  if [ -n "$tpid" ]; then
+    sleep 0.5
+    nl_stop "$tpid"
+    # The largest IP datagram of each direction (tcpdump -v prints the IP total length).
+    local big_l big_r
+    big_l=$(tcpdump -v -n -r "$cap" src host 192.0.2.1 2>/dev/null | sed -n 's/.*length \([0-9]*\)).*/\1/p' | sort -n | tail -n 1)
+    big_r=$(tcpdump -v -n -r "$cap" src host 192.0.2.2 2>/dev/null | sed -n 's/.*length \([0-9]*\)).*/\1/p' | sort -n | tail -n 1)
+    echo "fragments ($initiator initiates): portunusd sent $tx, received $rx; largest IKE datagram portunusd ${big_l:-?}, charon ${big_r:-?} octets"
+    grep -o -E "splitting IKE message.*|received fragment #1 of .*" "$clog" | sed 's/^/  charon: /'
+    [ -z "$why" ] && { [ -n "$big_l" ] && [ "$big_l" -le $size ] || why="portunusd sent an IKE datagram of ${big_l:-?} octets"; }
+    [ -z "$why" ] && { [ -n "$big_r" ] && [ "$big_r" -le $size ] || why="charon sent an IKE datagram of ${big_r:-?} octets"; }
+  fi
+  report "$label" "$why" $n
+}
+
 start=$(date +%s)
 for kind in ${CERT_KINDS:-rsa rsapss p256 p384 ed25519}; do
   scenario "$kind" portunusd
   scenario "$kind" strongswan
 done
+if [ "${FRAGMENTATION:-1}" = 1 ]; then
+  fragmented portunusd
+  fragmented strongswan
+fi
 revoked charon
 revoked portunusd
 echo "took $(($(date +%s) - start)) s for $n scenarios"
