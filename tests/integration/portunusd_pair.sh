@@ -34,7 +34,11 @@ ok "portunusctl without a daemon: exit status 3"
 
 # --- two hosts --------------------------------------------------------------------------------
 nl_two_hosts inner
-nl_portunusd_start "$L" left "$ROOT/examples/config/demo-left.conf"
+# The left side also sends a dummy packet (RFC 4303 2.6) every second (Portunus-specific key).
+sed 's/^\( *\)rekey_time = 1h$/&\n\1dummy_packets = 1s\n\1dummy_packet_size = 40-80/' \
+  "$ROOT/examples/config/demo-left.conf" >"$NL_DIR/left.conf"
+grep -q 'dummy_packets = 1s' "$NL_DIR/left.conf" || nl_fail "could not add dummy_packets to the left config"
+nl_portunusd_start "$L" left "$NL_DIR/left.conf"
 LPID=$NL_PID
 nl_portunusd_start "$R" right "$ROOT/examples/config/demo-right.conf"
 RPID=$NL_PID
@@ -67,6 +71,14 @@ hits=$(nl_ctl left --json policies | python3 -c 'import json,sys; print(max(p["h
 bytes=$(nl_ctl left --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["children"][0]["bytes_out"])')
 [ "$bytes" -gt 500000 ] || nl_fail "Child SA byte counter $bytes"
 ok "counters: policy hits $hits, Child SA bytes out $bytes"
+
+dummies() {
+  nl_ctl right --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)["esp"]["discards"].get("dummy-packet", 0))'
+}
+dummies_at_least() { [ "$(dummies)" -ge "$1" ]; }
+d1=$(dummies)
+nl_wait_until 5 dummies_at_least $((d1 + 2)) || nl_fail "right counted $(dummies) dummy packets, $d1 before"
+ok "dummy packets: left sends one a second, right discards them silently ($(dummies) so far)"
 
 # SIGHUP with an unchanged file keeps the SA.
 before=$(nl_ctl left --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["spi_i"])')

@@ -552,6 +552,17 @@ class Loader {
         uint64_t n = 0;
         PORTUNUS_TRY_ASSIGN(n, number_value(v, path, UINT32_MAX));
         c.reqid = static_cast<uint32_t>(n);
+      } else if (k == "dummy_packets") {  // Portunus extension (docs/configuration.md)
+        PORTUNUS_TRY_ASSIGN(c.dummy_packets, time_value(v, path));
+      } else if (k == "dummy_packet_size") {  // Portunus extension: N or MIN-MAX octets
+        std::string_view t = trim(v.value);
+        size_t dash = t.find('-');
+        auto lo = parse_uint(trim(t.substr(0, dash)), 1400);
+        auto hi = dash == std::string::npos ? lo : parse_uint(trim(t.substr(dash + 1)), 1400);
+        if (!lo || !hi || *hi < *lo)
+          return bad_value(v, path, "invalid size '" + v.value + "' (N or MIN-MAX octets, at most 1400)");
+        c.dummy_size_min = static_cast<uint32_t>(*lo);
+        c.dummy_size_max = static_cast<uint32_t>(*hi);
       } else if (in(k, kUnsupportedChildKeys)) {
         return unsupported_key(v, path);
       } else {

@@ -103,6 +103,11 @@ struct ChildConfig {
   bool copy_ecn = true;
   uint32_t tfc_padding = 0;  // 0: none; 0xffffffff: up to the MTU ("mtu")
   uint32_t reqid = 0;
+  // Portunus extension (no swanctl key): dummy packets (RFC 4303 2.6) every dummy_packets
+  // seconds (0: none), with dummy_size_min..dummy_size_max octets of random payload.
+  uint64_t dummy_packets = 0;
+  uint32_t dummy_size_min = 32;
+  uint32_t dummy_size_max = 256;
   friend bool operator==(const ChildConfig&, const ChildConfig&) = default;
 };
 

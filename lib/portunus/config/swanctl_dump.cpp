@@ -149,6 +149,10 @@ void write_child(Writer& w, const ChildConfig& c) {
   w.kv("copy_ecn", yes_no(c.copy_ecn));
   w.kv("tfc_padding", c.tfc_padding == UINT32_MAX ? "mtu" : std::to_string(c.tfc_padding));
   w.kv("reqid", std::to_string(c.reqid));
+  if (c.dummy_packets != 0) {  // Portunus extension: only when used
+    w.kv("dummy_packets", format_time(c.dummy_packets));
+    w.kv("dummy_packet_size", std::to_string(c.dummy_size_min) + "-" + std::to_string(c.dummy_size_max));
+  }
   w.close();
 }
 

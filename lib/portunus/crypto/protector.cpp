@@ -32,12 +32,15 @@ std::string transform_label(EncrId encr, unsigned key_bits) {
 }
 
 // Creates a context keyed for one direction; the key schedule is computed here once.
+// Block ciphers get padding off: padding is ESP's / IKE's business (RFC 4303 2.4, RFC 7296
+// 3.14), never OpenSSL's. Stream modes (GCM, CTR, ChaCha20) never pad, and leaving the flag
+// alone there matters: OpenSSL 3 re-sends a "no padding" flag to the provider on every
+// EVP_CipherInit_ex2, i.e. on every packet.
 CipherCtxPtr make_keyed_ctx(const EVP_CIPHER* cipher, BytesView key, int enc) {
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return nullptr;
   if (EVP_CipherInit_ex2(ctx.get(), cipher, key.data(), nullptr, enc, nullptr) != 1) return nullptr;
-  // Padding is ESP's / IKE's business (RFC 4303 2.4, RFC 7296 3.14), never OpenSSL's.
-  if (EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1) return nullptr;
+  if (EVP_CIPHER_get_block_size(cipher) > 1 && EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1) return nullptr;
   return ctx;
 }
 

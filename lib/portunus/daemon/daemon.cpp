@@ -112,6 +112,24 @@ std::optional<wire::TrafficSelector> flow_ts(const wire::FlowKey& f, bool source
   return ts;
 }
 
+// Dummy packets (RFC 4303 2.6) as a configured child asks for them (Portunus extension keys
+// dummy_packets / dummy_packet_size); the engine generates them, see Daemon::run.
+void apply_dummy_options(ipsec::ProcessingOptions& o, const config::ChildConfig& ch) {
+  o.dummy_packets = ch.dummy_packets != 0;
+  o.dummy_interval = static_cast<uint32_t>(std::min<uint64_t>(ch.dummy_packets, UINT32_MAX));
+  o.dummy_min_len = static_cast<uint16_t>(ch.dummy_size_min);
+  o.dummy_max_len = static_cast<uint16_t>(ch.dummy_size_max);
+}
+
+const config::ChildConfig* find_child(const config::SwanctlConfig& c, const std::string& conn,
+                                      const std::string& child) {
+  for (const auto& cc : c.connections)
+    if (cc.name == conn)
+      for (const auto& ch : cc.children)
+        if (ch.name == child) return &ch;
+  return nullptr;
+}
+
 }  // namespace
 
 Daemon::Daemon(DaemonOptions options) : options_(std::move(options)), buffer_(kBufferSize) {}
@@ -236,9 +254,14 @@ Result<void> Daemon::start() {
 }
 
 int Daemon::run() {
-  // The data plane's lifetimes and released packets are checked once a second.
+  // The data plane's lifetimes, dummy packets and released packets are checked once a second.
   std::function<void()> tick = [this, &tick] {
     ipsec_->tick(ipsec_now());
+    for (const ipsec::DummyDue& due : ipsec_->dummies_due(ipsec_now())) {
+      ipsec::PacketBuffer pkt(MutBytes(buffer_.data(), buffer_.size()), kHeadroom, 0);
+      auto r = ipsec_->make_dummy(due.policy, pkt, due.payload_len, ipsec_now());
+      if (r.verdict == ipsec::Verdict::Protected) send_outbound(pkt, r);
+    }
     drive();
     if (!stopping_) loop_.add_timer(EventLoop::Clock::now() + std::chrono::seconds(1), tick);
   };
@@ -312,6 +335,7 @@ void Daemon::install_traps() {
           p.tunnel_remote = remote_addrs.front();
           p.reqid = t.reqid;
           p.priority = 2000;  // behind the policies of installed Child SAs
+          apply_dummy_options(p.options, ch);
           auto id = ipsec_->add_policy(p);
           if (!id) {
             log(Subsys::Cfg, Level::Warn, "{}.{}: trap policy refused: {}", c.name, ch.name,
@@ -384,6 +408,7 @@ Result<void> DataPlane::install_child_sa(const ike::ChildSaParams& p) {
       in.tunnel_remote = p.remote.addr;
       in.reqid = p.reqid;
       in.priority = 1000;
+      if (const auto* ch = find_child(d.config_, p.connection, p.child)) apply_dummy_options(in.options, *ch);
       auto id = d.ipsec_->add_policy(in);
       if (!id) return make_error("inbound policy: " + id.error().message);
       created.push_back(*id);

@@ -26,6 +26,16 @@ void set_ip_length(MutBytes pkt) {
   }
 }
 
+// Fills in the checksum of a 20-octet IPv4 header built here (its checksum field zero):
+// ten 16-bit words summed in registers, no generic loop.
+void ipv4_header20_checksum(uint8_t* h) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i < wire::kIpv4MinHeader; i += 2) sum += load_be16(h + i);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  store_be16(h + 10, static_cast<uint16_t>(~sum));
+}
+
 // TCP/UDP checksum over the pseudo-header (RFC 768, RFC 793, RFC 8200 8.1).
 uint16_t l4_checksum(BytesView pkt, const wire::IpInfo& info, BytesView segment) {
   uint32_t sum = 0;
@@ -308,10 +318,44 @@ OutboundResult Engine::outbound(PacketBuffer& packet, Seconds now) {
     case Action::Protect:
       break;
   }
-  IpAddress remote_outer = pol->mode == Mode::Tunnel ? pol->tunnel_remote : f.dst_address();
-  Sa* sa = sad_.find_outbound(*pol, remote_outer);
+  Sa* sa = find_outbound_sa(*pol, f);
   if (!sa) return needs_sa(*pol, info, packet, now);
   return protect(*sa, *pol, packet, &info, 0, now);
+}
+
+Sa* Engine::find_outbound_sa(const Policy& pol, const wire::FlowKey& flow) {
+  const bool cacheable = pol.reqid != 0 || pol.mode == Mode::Tunnel;
+  OutCacheEntry& c = out_cache_[pol.id % out_cache_.size()];
+  if (cacheable && c.policy == pol.id && c.generation == sad_.generation()) return c.sa;
+  Sa* sa = sad_.find_outbound(pol, pol.mode == Mode::Tunnel ? pol.tunnel_remote : flow.dst_address());
+  if (cacheable && sa) c = {pol.id, sad_.generation(), sa};
+  return sa;
+}
+
+std::vector<DummyDue> Engine::dummies_due(Seconds now) {
+  std::vector<DummyDue> due;
+  std::vector<std::pair<PolicyId, Seconds>> next;
+  for (const Policy* pol : spd_.policies()) {
+    if (pol->direction != Direction::Outbound || pol->action != Action::Protect ||
+        pol->options.dummy_interval == 0)
+      continue;
+    const ProcessingOptions& opt = pol->options;
+    if (!sad_.find_outbound(*pol, pol->mode == Mode::Tunnel ? pol->tunnel_remote : IpAddress{})) continue;
+    auto it = std::find_if(dummy_next_.begin(), dummy_next_.end(),
+                           [&](const auto& d) { return d.first == pol->id; });
+    Seconds at = it == dummy_next_.end() ? now + opt.dummy_interval : it->second;
+    if (now >= at) {
+      size_t lo = opt.dummy_min_len;
+      size_t hi = std::max<size_t>(opt.dummy_max_len, lo);
+      size_t len = lo + (hi > lo ? random_->u32() % (hi - lo + 1) : 0);
+      due.push_back({pol->id, len});
+      at += opt.dummy_interval;
+      if (now >= at) at = now + opt.dummy_interval;  // late: one packet, then back on the grid
+    }
+    next.emplace_back(pol->id, at);
+  }
+  dummy_next_ = std::move(next);  // policies gone or without an SA start again
+  return due;
 }
 
 OutboundResult Engine::make_dummy(PolicyId policy, PacketBuffer& packet, size_t payload_len, Seconds now) {
@@ -338,8 +382,8 @@ OutboundResult Engine::protect(Sa& sa, const Policy& pol, PacketBuffer& packet, 
     return discard_out(DiscardReason::SequenceExhausted, pol.id);
   }
   crypto::Protector& pr = *sa.protector;
-  const size_t iv_len = pr.iv_size();
-  const size_t icv_len = pr.icv_size();
+  const size_t iv_len = sa.iv_len;
+  const size_t icv_len = sa.icv_len;
   const bool dummy = info == nullptr;
   const bool outer_hdr = dummy || sa.mode == Mode::Tunnel;
   if (!dummy && sa.mode == Mode::Transport && info->is_fragment)
@@ -356,7 +400,7 @@ OutboundResult Engine::protect(Sa& sa, const Policy& pol, PacketBuffer& packet, 
   const bool tfc_ok = !dummy && (sa.mode == Mode::Tunnel ||
                                  (info->flow.protocol == wire::ipproto::kUdp && !info->is_fragment));
   if (tfc_ok && opt.tfc_pad_to > payload_len) tfc = opt.tfc_pad_to - payload_len;
-  const size_t pad = esp_min_padding(payload_len + tfc, pr.block_size());
+  const size_t pad = esp_min_padding(payload_len + tfc, sa.block_size);
   const size_t front = outer_len + udp_len + wire::kEspHeader + iv_len;
   const size_t back = tfc + pad + wire::kEspTrailer + icv_len;
   const size_t final_len = packet.size() + front + back;
@@ -374,8 +418,13 @@ OutboundResult Engine::protect(Sa& sa, const Policy& pol, PacketBuffer& packet, 
   bool inner_df = true;
   uint8_t esp_next = wire::ipproto::kNoNext;
   if (!dummy) {
-    inner_tos = wire::ip_tos(packet.view());
-    if (info->family == IpFamily::V4) inner_df = (packet.data()[6] & kDfBit) != 0;
+    const uint8_t* h = packet.data();
+    if (info->family == IpFamily::V4) {
+      inner_tos = h[1];
+      inner_df = (h[6] & kDfBit) != 0;
+    } else {
+      inner_tos = static_cast<uint8_t>((h[0] << 4) | (h[1] >> 4));  // traffic class
+    }
     if (outer_hdr) {
       esp_next = info->family == IpFamily::V4 ? wire::ipproto::kIpv4 : wire::ipproto::kIpv6;
     } else {
@@ -391,17 +440,15 @@ OutboundResult Engine::protect(Sa& sa, const Policy& pol, PacketBuffer& packet, 
   if (tfc) std::memset(payload + payload_len, 0, tfc);
   packet.push_back(back);
 
-  uint8_t iv[16] = {};
-  if (iv_len > sizeof iv) return discard_out(DiscardReason::CryptoFailure, pol.id);
+  // The IV goes straight to its place after the ESP header.
+  uint8_t* iv = esp + wire::kEspHeader;
   if (sa.counter_iv && iv_len == 8) {
     store_be64(iv, next);  // unique per key, which is all CTR, GCM and ChaCha20 need
   } else if (iv_len != 0) {
     random_->fill(MutBytes(iv, iv_len));  // CBC needs an unpredictable IV
   }
-  uint8_t padding[wire::kMaxEspPadding];
-  esp_fill_padding(padding, pad);
   EspSealParams sp{sa.spi, next, sa.esn, sa.combined_mode, esp_next};
-  size_t n = esp_seal(pr, sp, BytesView(iv, iv_len), BytesView(padding, pad), esp, payload_len + tfc);
+  size_t n = esp_seal(pr, sp, BytesView(iv, iv_len), esp_default_padding(pad), esp, payload_len + tfc);
   if (n == 0) return discard_out(DiscardReason::CryptoFailure, pol.id);
   sa.seq = next;
 
@@ -412,14 +459,17 @@ OutboundResult Engine::protect(Sa& sa, const Policy& pol, PacketBuffer& packet, 
     if (!outer_v6) {
       d[0] = 0x45;
       d[1] = tos;
+      store_be16(d + 2, static_cast<uint16_t>(out.size()));
       store_be16(d + 4, ip_id_++);
       bool df = opt.df == DfMode::Set || (opt.df == DfMode::Copy && inner_df);
       d[6] = df ? kDfBit : 0;
       d[7] = 0;
       d[8] = opt.outer_ttl;
       d[9] = proto;
+      d[10] = d[11] = 0;
       std::memcpy(d + 12, sa.local.data(), 4);
       std::memcpy(d + 16, sa.remote.data(), 4);
+      ipv4_header20_checksum(d);
     } else {
       d[0] = 0x60;
       d[1] = d[2] = d[3] = 0;
@@ -432,7 +482,7 @@ OutboundResult Engine::protect(Sa& sa, const Policy& pol, PacketBuffer& packet, 
   } else {
     d[info->insert_next_header_offset] = udp_len ? wire::ipproto::kUdp : wire::ipproto::kEsp;
   }
-  set_ip_length(out);
+  if (!outer_hdr || outer_v6) set_ip_length(out);  // a new IPv4 header is complete already
   OutboundResult o;
   o.verdict = Verdict::Protected;
   o.policy = pol.id;

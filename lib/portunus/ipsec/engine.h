@@ -17,6 +17,8 @@
 //   auto in = engine.inbound(pkt, now);   // Deliver: pkt is now the inner (decrypted) packet
 //   while (auto ev = engine.poll_event()) ...   // Acquire, SoftExpire, HardExpire
 //   engine.tick(now);                           // time-based lifetimes, once a second or so
+//   for (auto d : engine.dummies_due(now))      // dummy packets (RFC 4303 2.6), same timer
+//     if (engine.make_dummy(d.policy, pkt, d.payload_len, now).verdict == Verdict::Protected) send(...);
 //
 // Processing is in place inside the PacketBuffer (no allocation per packet). One Engine per
 // thread (or external locking).
@@ -123,6 +125,12 @@ struct InboundResult {
   PolicyId policy = kNoPolicy;
 };
 
+// A dummy packet the owner should build (make_dummy) and send now.
+struct DummyDue {
+  PolicyId policy = kNoPolicy;
+  size_t payload_len = 0;
+};
+
 struct EngineStats {
   uint64_t outbound_bypass = 0;
   uint64_t outbound_protected = 0;
@@ -159,6 +167,11 @@ class Engine {
   // A dummy ESP packet (next header 59, RFC 4303 2.6) of `payload_len` random octets for the
   // outbound SA of `policy`, built in `packet` (its current content is ignored).
   OutboundResult make_dummy(PolicyId policy, PacketBuffer& packet, size_t payload_len, Seconds now);
+  // The dummy packets due at `now`: one for each outbound PROTECT policy with a
+  // dummy_interval that has an SA, first one interval after the SA is first seen here, then
+  // every interval (a late caller gets one, not a burst). Without an SA nothing is due and
+  // the schedule starts again with the next SA. Call it from the same timer as tick().
+  std::vector<DummyDue> dummies_due(Seconds now);
 
   // Time-based lifetimes (soft: event; hard: event and the SA is removed).
   void tick(Seconds now);
@@ -200,7 +213,19 @@ class Engine {
   size_t event_count_ = 0;
   std::vector<QueuedPacket> queue_;
   std::vector<uint8_t> queue_storage_;
-  std::vector<std::pair<PolicyId, Seconds>> acquiring_;  // policies with an Acquire pending
+  std::vector<std::pair<PolicyId, Seconds>> acquiring_;   // policies with an Acquire pending
+  std::vector<std::pair<PolicyId, Seconds>> dummy_next_;  // policy -> next dummy packet due
+
+  // Outbound fast path: policy -> SA, valid while the SAD generation is unchanged (policy ids
+  // are never reused). Only for policies whose SA does not depend on the packet (reqid or
+  // tunnel mode).
+  struct OutCacheEntry {
+    PolicyId policy = kNoPolicy;
+    uint64_t generation = 0;
+    Sa* sa = nullptr;
+  };
+  std::array<OutCacheEntry, 16> out_cache_{};
+  Sa* find_outbound_sa(const Policy& policy, const wire::FlowKey& flow);
 };
 
 }  // namespace portunus::ipsec

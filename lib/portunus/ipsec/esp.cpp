@@ -1,6 +1,7 @@
 #include "portunus/ipsec/esp.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "portunus/wire/esp_header.h"
@@ -31,13 +32,19 @@ AuthData auth_data(const uint8_t* esp, uint64_t seq, bool esn, bool combined, ui
 
 }  // namespace
 
-size_t esp_min_padding(size_t payload_len, size_t block_size) {
-  size_t align = std::max<size_t>(block_size, 4);
-  return (align - (payload_len + wire::kEspTrailer) % align) % align;
-}
+static_assert(wire::kEspTrailer == 2, "esp_min_padding assumes the 2-octet trailer");
 
 void esp_fill_padding(uint8_t* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(i + 1);
+}
+
+BytesView esp_default_padding(size_t n) {
+  static const auto kTable = [] {
+    std::array<uint8_t, wire::kMaxEspPadding> t{};
+    esp_fill_padding(t.data(), t.size());
+    return t;
+  }();
+  return BytesView(kTable.data(), std::min(n, kTable.size()));
 }
 
 size_t esp_seal(crypto::Protector& p, const EspSealParams& params, BytesView iv, BytesView padding,
@@ -45,7 +52,7 @@ size_t esp_seal(crypto::Protector& p, const EspSealParams& params, BytesView iv,
   if (iv.size() != p.iv_size() || padding.size() > wire::kMaxEspPadding) return 0;
   wire::write_esp_header(esp, params.spi, static_cast<uint32_t>(params.seq));
   uint8_t* iv_out = esp + wire::kEspHeader;
-  if (!iv.empty()) std::memmove(iv_out, iv.data(), iv.size());
+  if (!iv.empty() && iv.data() != iv_out) std::memmove(iv_out, iv.data(), iv.size());
   uint8_t* text = iv_out + iv.size();
   uint8_t* trailer = text + payload_len;
   if (!padding.empty()) std::memcpy(trailer, padding.data(), padding.size());

@@ -26,15 +26,20 @@ struct EspSealParams {
 };
 
 // Octets of padding that make payload + padding + 2 a multiple of the cipher block and of 4.
-size_t esp_min_padding(size_t payload_len, size_t block_size);
+inline size_t esp_min_padding(size_t payload_len, size_t block_size) {
+  size_t align = block_size > 4 ? block_size : 4;
+  return (align - (payload_len + 2) % align) % align;
+}
 // RFC 4303 2.4 default padding content: 1, 2, 3, ...
 void esp_fill_padding(uint8_t* out, size_t n);
+// The first n (at most 255) octets of the default padding, from a constant table.
+BytesView esp_default_padding(size_t n);
 
 // `esp` points where the SPI goes. The payload (payload_len octets) must already be at
 // esp + 8 + iv.size(), followed by room for padding.size() + 2 + ICV octets. iv.size() must
-// be the Protector's iv_size(). Writes header, IV, padding, trailer, encrypts and writes the
-// ICV. Returns the length of the ESP packet, or 0 if the Protector refused (bad IV size,
-// unaligned text).
+// be the Protector's iv_size(); it may already be in place at esp + 8 (nothing is copied
+// then). Writes header, IV, padding, trailer, encrypts and writes the ICV. Returns the length of the ESP
+// packet, or 0 if the Protector refused (bad IV size, unaligned text).
 size_t esp_seal(crypto::Protector& p, const EspSealParams& params, BytesView iv, BytesView padding,
                 uint8_t* esp, size_t payload_len);
 

@@ -1,6 +1,7 @@
 #include "portunus/ipsec/policy.h"
 
 #include <cstring>
+#include <utility>
 
 namespace portunus::ipsec {
 
@@ -42,10 +43,17 @@ Selector Selector::from_ts(const wire::TrafficSelector& local, const wire::Traff
 
 namespace {
 
-// Address bytes are in network order, so comparing them as octet strings compares the
-// addresses; no IpAddress is built (this runs for every decrypted packet, RFC 4301 5.2).
+// Address bytes are in network order, so comparing them as big-endian integers compares the
+// addresses; no IpAddress is built and no memcmp called (this runs for every decrypted
+// packet, RFC 4301 5.2).
 bool in_range(const AddressRange& r, const uint8_t* a, size_t n) {
-  return std::memcmp(r.first.data(), a, n) <= 0 && std::memcmp(a, r.last.data(), n) <= 0;
+  if (n == 4) {
+    uint32_t v = load_be32(a);
+    return load_be32(r.first.data()) <= v && v <= load_be32(r.last.data());
+  }
+  auto key = [](const uint8_t* p) { return std::pair<uint64_t, uint64_t>(load_be64(p), load_be64(p + 8)); };
+  auto v = key(a);
+  return key(r.first.data()) <= v && v <= key(r.last.data());
 }
 
 }  // namespace

@@ -87,6 +87,12 @@ struct ProcessingOptions {
   bool dummy_packets = false;  // the owner may call Engine::make_dummy for this policy's SA
   uint8_t outer_ttl = 64;      // TTL / hop limit of a tunnel's outer header
   uint16_t mtu = 0;            // outer packet size limit; 0 = no limit
+  // Dummy packets at a rate (RFC 4303 2.6): while the policy has an outbound SA,
+  // Engine::dummies_due names it every dummy_interval seconds (0: never), with a payload
+  // length drawn from [dummy_min_len, dummy_max_len] octets.
+  uint32_t dummy_interval = 0;
+  uint16_t dummy_min_len = 32;
+  uint16_t dummy_max_len = 256;
   friend bool operator==(const ProcessingOptions&, const ProcessingOptions&) = default;
 };
 

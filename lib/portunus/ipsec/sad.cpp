@@ -1,5 +1,6 @@
 #include "portunus/ipsec/sad.h"
 
+#include <algorithm>
 #include <string>
 
 namespace portunus::ipsec {
@@ -55,6 +56,9 @@ Result<SaId> Sad::install(SaParams p, Seconds now, const ProcessingOptions& opti
   sa->hard = p.hard;
   sa->added_at = now;
   sa->protector = std::move(*prot);
+  sa->iv_len = static_cast<uint8_t>(sa->protector->iv_size());
+  sa->icv_len = static_cast<uint8_t>(sa->protector->icv_size());
+  sa->block_size = static_cast<uint8_t>(std::max<size_t>(sa->protector->block_size(), 1));
   if (p.direction == Direction::Inbound) {
     sa->replay.reset(p.initial_seq);
   } else {
@@ -63,6 +67,7 @@ Result<SaId> Sad::install(SaParams p, Seconds now, const ProcessingOptions& opti
 
   Sa* raw = sa.get();
   all_.emplace(raw->id, std::move(sa));
+  ++generation_;
   if (raw->direction == Direction::Inbound) {
     inbound_[raw->spi] = raw;
   } else {
@@ -103,7 +108,8 @@ bool Sad::remove(SaId id) {
   auto it = all_.find(id);
   if (it == all_.end()) return false;
   unlink(*it->second);
-  all_.erase(it);  // the Protector's destructor frees and cleanses the key schedules
+  all_.erase(it);
+  ++generation_;  // the Protector's destructor frees and cleanses the key schedules
   return true;
 }
 
@@ -118,6 +124,7 @@ void Sad::clear() {
   outbound_by_policy_.clear();
   outbound_by_remote_.clear();
   all_.clear();
+  ++generation_;
 }
 
 Sa* Sad::get(SaId id) {

@@ -112,6 +112,10 @@ struct Sa {
   bool soft_expired = false;
 
   std::unique_ptr<crypto::Protector> protector;
+  // The Protector's sizes, read once at install (the data path needs them per packet).
+  uint8_t iv_len = 0;
+  uint8_t icv_len = 0;
+  uint8_t block_size = 1;
   ReplayWindow replay;  // inbound
   uint64_t seq = 0;     // outbound: last sequence number used
   SaCounters counters;
@@ -141,6 +145,9 @@ class Sad {
   Sa* find_outbound_by_spi(uint32_t spi);
   size_t size() const { return all_.size(); }
   std::vector<Sa*> all();
+  // Changes on every install, remove and clear: caches of Sa pointers compare it to know
+  // they are still valid.
+  uint64_t generation() const { return generation_; }
 
  private:
   void unlink(Sa& sa);
@@ -151,6 +158,7 @@ class Sad {
   std::unordered_map<PolicyId, Sa*> outbound_by_policy_;
   std::map<std::pair<Mode, IpAddress>, Sa*> outbound_by_remote_;
   SaId next_id_ = 1;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace portunus::ipsec
