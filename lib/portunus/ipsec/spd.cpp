@@ -50,15 +50,6 @@ unsigned covering_prefix(U128 a, U128 b, bool v4) {
   return x == 0 ? 128 : 64 + static_cast<unsigned>(std::countl_zero(x));
 }
 
-inline uint64_t mix(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
 bool has_ports(uint8_t proto) {
   return proto == wire::ipproto::kTcp || proto == wire::ipproto::kUdp || proto == wire::ipproto::kSctp;
 }

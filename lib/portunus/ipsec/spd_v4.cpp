@@ -8,6 +8,11 @@
 #include <new>
 #include <type_traits>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define PORTUNUS_SPD_AVX2 1
+#endif
+
 #include "portunus/base/bytes.h"
 
 namespace portunus::ipsec::detail {
@@ -37,6 +42,13 @@ uint64_t mix(uint64_t h) {
   h ^= h >> 33;
   return h;
 }
+
+#ifdef PORTUNUS_SPD_AVX2
+const bool kHaveAvx2 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") != 0;
+}();
+#endif
 
 }  // namespace
 
@@ -95,6 +107,10 @@ void TableV4::order_probes() {
     probes_.push_back({groups_[g].mask, groups_[g].salt, groups_[g].min_rank, static_cast<uint8_t>(g)});
   std::stable_sort(probes_.begin(), probes_.end(),
                    [](const Probe& a, const Probe& b) { return a.min_rank < b.min_rank; });
+  for (size_t i = 0; i < kLanes; ++i) {
+    probe_mask_[i] = i < probes_.size() ? probes_[i].mask : 0;
+    probe_salt_[i] = i < probes_.size() ? probes_[i].salt : 0;
+  }
 }
 
 size_t TableV4::find(uint8_t g, uint64_t key) const {
@@ -202,41 +218,102 @@ void TableV4::remove(const RuleV4& r) {
   if (used_ - live_ > live_ && used_ > 64) rehash(std::max(kMinSlots, std::bit_ceil(live_ * 4)));
 }
 
+// The filter stage of a lookup: every group's key and hash, and whether the filter lets it
+// through. Branch-free, as which groups pass is unpredictable.
+void TableV4::filter_scalar(uint64_t key, Candidates& c) const {
+  const uint64_t* bloom = bloom_.data();
+  size_t n = probes_.size(), k = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t masked = key & probe_mask_[i];
+    uint64_t h = hash(masked, probe_salt_[i]);
+    uint64_t m = bloom_bits(h);
+    c.keys[k] = masked;
+    c.at[k] = static_cast<size_t>(h >> slot_shift_);
+    c.probe[k] = static_cast<uint8_t>(i);
+    k += (bloom[bloom_word(h)] & m) == m;
+  }
+  c.n = k;
+  for (size_t j = 0; j < k; ++j) __builtin_prefetch(slots_.data() + c.at[j]);
+}
+
+#ifdef PORTUNUS_SPD_AVX2
+// The same four groups at a time (the multiply as three 32x32 ones, the filter words gathered,
+// the bit tests as per-lane shifts): about a quarter of the instructions.
+__attribute__((target("avx2"))) void TableV4::filter_avx2(uint64_t key, Candidates& c) const {
+  const auto* bloom = reinterpret_cast<const long long*>(bloom_.data());
+  const Slot* slots = slots_.data();
+  size_t n = probes_.size(), k = 0;
+  const __m256i vkey = _mm256_set1_epi64x(static_cast<long long>(key));
+  const __m256i clo = _mm256_set1_epi64x(0x7f4a7c15LL);  // the multiplier's halves
+  const __m256i chi = _mm256_set1_epi64x(0x9e3779b9LL);
+  const __m256i bmask = _mm256_set1_epi64x(static_cast<long long>(bloom_mask_));
+  const __m256i six = _mm256_set1_epi64x(63);
+  const __m256i one = _mm256_set1_epi64x(1);
+  const __m128i sshift = _mm_cvtsi32_si128(static_cast<int>(slot_shift_));
+  alignas(32) uint64_t keys[4], at[4];
+  for (size_t i = 0; i < n; i += 4) {
+    __m256i masked =
+        _mm256_and_si256(vkey, _mm256_load_si256(reinterpret_cast<const __m256i*>(probe_mask_ + i)));
+    __m256i x =
+        _mm256_xor_si256(masked, _mm256_load_si256(reinterpret_cast<const __m256i*>(probe_salt_ + i)));
+    // low 64 bits of x * C = xl*cl + ((xh*cl + xl*ch) << 32)
+    __m256i cross =
+        _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(x, 32), clo), _mm256_mul_epu32(x, chi));
+    __m256i h = _mm256_add_epi64(_mm256_mul_epu32(x, clo), _mm256_slli_epi64(cross, 32));
+    h = _mm256_xor_si256(h, _mm256_srli_epi64(h, 32));
+    __m256i word = _mm256_and_si256(_mm256_srli_epi64(h, 12), bmask);
+    __m256i w = _mm256_i64gather_epi64(bloom, word, 8);
+    __m256i m = _mm256_or_si256(_mm256_sllv_epi64(one, _mm256_and_si256(h, six)),
+                                _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(h, 6), six)));
+    __m256i pass = _mm256_cmpeq_epi64(_mm256_and_si256(w, m), m);
+    auto bits = static_cast<unsigned>(_mm256_movemask_pd(_mm256_castsi256_pd(pass)));
+    if (n - i < 4) bits &= (1u << (n - i)) - 1;
+    if (bits == 0) continue;
+    _mm256_store_si256(reinterpret_cast<__m256i*>(keys), masked);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(at), _mm256_srl_epi64(h, sshift));
+    for (; bits != 0; bits &= bits - 1) {
+      auto lane = static_cast<unsigned>(std::countr_zero(bits));
+      c.keys[k] = keys[lane];
+      c.at[k] = static_cast<size_t>(at[lane]);
+      c.probe[k] = static_cast<uint8_t>(i + lane);
+      __builtin_prefetch(slots + at[lane]);  // now: the slot is the one likely DRAM access
+      ++k;
+    }
+  }
+  c.n = k;
+}
+#else
+void TableV4::filter_avx2(uint64_t key, Candidates& c) const { filter_scalar(key, c); }
+#endif
+
 const Policy* TableV4::lookup(const wire::FlowKey& f, bool outbound) const {
-  size_t n = probes_.size();
   uint32_t src = load_be32(f.src);
   uint32_t dst = load_be32(f.dst);
   uint32_t l = outbound ? src : dst;
   uint32_t r = outbound ? dst : src;
   uint64_t key = (uint64_t{l} << 32) | r;
   const Probe* probes = probes_.data();
-  const uint64_t* bloom = bloom_.data();
   const Slot* slots = slots_.data();
-  // (1) every group's key and hash; prefetch the filter words.
-  uint64_t keys[kMaxGroups], hs[kMaxGroups];
-  for (size_t i = 0; i < n; ++i) {
-    keys[i] = key & probes[i].mask;
-    hs[i] = hash(keys[i], probes[i].salt);
-    __builtin_prefetch(bloom + bloom_word(hs[i]));
-  }
-  // (2) the groups that may hold their key; prefetch their slots.
-  uint8_t cand[kMaxGroups];
-  size_t c = 0;
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t m = bloom_bits(hs[i]);
-    if ((bloom[bloom_word(hs[i])] & m) != m) continue;
-    __builtin_prefetch(slots + (hs[i] >> slot_shift_));
-    cand[c++] = static_cast<uint8_t>(i);
-  }
+  // (1) the groups that may hold their key, their slots prefetched.
+  Candidates cands;
+#ifdef PORTUNUS_SPD_AVX2
+  if (kHaveAvx2)
+    filter_avx2(key, cands);
+  else
+#endif
+    filter_scalar(key, cands);
+  size_t c = cands.n;
+  const uint64_t* keys = cands.keys;
+  const size_t* at = cands.at;
+  const uint8_t* cand = cands.probe;
   // (3) check them by rank.
   const RuleV4* best = nullptr;
   for (size_t k = 0; k < c; ++k) {
-    size_t i = cand[k];
-    const Probe& p = probes[i];
+    const Probe& p = probes[cand[k]];
     if (best && !(p.min_rank < best->rank())) break;
-    for (size_t j = hs[i] >> slot_shift_;; j = (j + 1) & slot_mask_) {
+    for (size_t j = at[k];; j = (j + 1) & slot_mask_) {
       const Slot& s = slots[j];
-      if (s.first.group == p.group && s.key == keys[i]) {
+      if (s.first.group == p.group && s.key == keys[k]) {
         const RuleV4* rule = &s.first;
         if (rule->policy == nullptr || (best && !(rule->rank() < best->rank()))) break;
         if (rule_matches_v4(*rule, l, r, f, outbound)) {

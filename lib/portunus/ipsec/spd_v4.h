@@ -9,7 +9,7 @@
 //  - all groups share one open-addressing table whose 64-octet slots hold the key, the group
 //    and the bucket's best rule inline, so a bucket is usually settled by one cache line;
 //    further rules of the bucket (rank order) hang off the slot;
-//  - a blocked Bloom filter (one 64-bit word per key, three bits, 16 to 32 bits per key, small
+//  - a blocked Bloom filter (one 64-bit word per key, two bits, 16 to 32 bits per key, small
 //    enough to stay in the L2 cache) says which groups can hold the flow's key, so the slots of
 //    groups that cannot (most of them) are never read;
 //  - the large arrays ask for transparent huge pages: at 100,000 policies the slots span 16 MiB,
@@ -111,6 +111,13 @@ class TableV4 {
   const Policy* lookup(const wire::FlowKey& f, bool outbound) const;
 
   static constexpr size_t kMaxGroups = 25;  // 5 prefix-length classes on each side
+  // What the filter stage of a lookup hands on: the groups that may hold the flow's key.
+  struct Candidates {
+    uint64_t keys[kMaxGroups];
+    size_t at[kMaxGroups];  // home slot
+    uint8_t probe[kMaxGroups];
+    size_t n = 0;
+  };
 
  private:
   struct alignas(64) Slot {
@@ -133,17 +140,19 @@ class TableV4 {
     uint8_t group;
   };
 
+  // One multiply: the index takes the product's top bits, which depend on every key bit; the
+  // filter takes the low half folded with the top one, so it depends on every key bit too.
   static uint64_t hash(uint64_t key, uint64_t salt) {
-    uint64_t h = key ^ salt;
-    h ^= h >> 29;
-    h *= 0x9e3779b97f4a7c15ULL;
-    return h ^ (h >> 32);  // top bits (slot index) stay the product's; low bits (filter) mixed
+    uint64_t h = (key ^ salt) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 32);
   }
-  size_t bloom_word(uint64_t h) const { return static_cast<size_t>(h >> 18) & bloom_mask_; }
+  size_t bloom_word(uint64_t h) const { return static_cast<size_t>(h >> 12) & bloom_mask_; }
   static uint64_t bloom_bits(uint64_t h) {
-    return (uint64_t{1} << (h & 63)) | (uint64_t{1} << ((h >> 6) & 63)) | (uint64_t{1} << ((h >> 12) & 63));
+    return (uint64_t{1} << (h & 63)) | (uint64_t{1} << ((h >> 6) & 63));
   }
 
+  void filter_scalar(uint64_t key, Candidates& c) const;
+  void filter_avx2(uint64_t key, Candidates& c) const;
   uint8_t group_of(const RuleV4& r, bool create);
   size_t find_or_insert(uint8_t g, uint64_t key);
   size_t find(uint8_t g, uint64_t key) const;
@@ -153,6 +162,10 @@ class TableV4 {
 
   std::vector<Group> groups_;  // by id
   std::vector<Probe> probes_;  // by min_rank
+  // The same masks and salts as arrays (padded to a multiple of 4 lanes) for the SIMD filter.
+  static constexpr size_t kLanes = (kMaxGroups + 3) / 4 * 4;
+  alignas(32) uint64_t probe_mask_[kLanes] = {};
+  alignas(32) uint64_t probe_salt_[kLanes] = {};
   PagedArray<Slot> slots_;
   std::vector<std::vector<RuleV4>> lists_;  // parallel to slots_: the bucket's rules, by rank
   PagedArray<uint64_t> bloom_;
