@@ -5,6 +5,7 @@
 #include <random>
 
 #include "packets.h"
+#include "portunus/ipsec/spd_v4.h"
 
 namespace portunus::ipsec {
 namespace {
@@ -331,6 +332,124 @@ TEST(Spd, DifferentialAgainstLinearScan) {
     ref.clear();
     check(50);
   }
+}
+
+// IPv4 classifier under churn, with both filter implementations (AVX2 and scalar): thousands of
+// random policies (prefixes of every class, ranges that are not prefixes, nested and
+// overlapping selectors, few priorities so that ties are frequent), flows mostly drawn from
+// inside a policy, compared with a linear scan over Selector::matches in insertion order after
+// adds, after removing most policies (the table shrinks and drops its empty buckets), after
+// adding into that table again, and after clear.
+TEST(Spd, Ipv4ClassifierUnderChurnBothFilters) {
+  for (bool simd : {true, false}) {
+    detail::TableV4::set_simd(simd);
+    std::mt19937_64 rng(simd ? 11 : 12);
+    auto rand_addr = [&]() {
+      // A few /16s, a few /24s inside them: prefixes and ranges overlap and nest.
+      uint32_t a = (rng() % 2 ? 0x0a000000u : 0xc0a80000u) | static_cast<uint32_t>(rng() % 3) << 16 |
+                   static_cast<uint32_t>(rng() % 6) << 8 | static_cast<uint32_t>(rng() % 256);
+      return IpAddress::v4(a);
+    };
+    auto rand_range = [&]() {
+      IpAddress a = rand_addr();
+      switch (rng() % 6) {
+        case 0:
+          return AddressRange::any(IpFamily::V4);
+        case 1:
+          return AddressRange::single(a);
+        case 2:
+        case 3:
+          return AddressRange::prefix(a, static_cast<unsigned>(rng() % 33));
+        default: {
+          IpAddress b = rand_addr();
+          return a < b ? AddressRange::range(a, b) : AddressRange::range(b, a);
+        }
+      }
+    };
+    auto rand_small = [&](uint16_t max) {
+      auto a = static_cast<uint16_t>(rng() % (max + 1u)), b = static_cast<uint16_t>(rng() % (max + 1u));
+      return Range16{std::min(a, b), std::max(a, b)};
+    };
+    Spd spd;
+    std::vector<Policy> ref;  // insertion order
+    auto add_random = [&]() {
+      Selector s;
+      s.local = rand_range();
+      s.remote = rand_range();
+      const uint8_t protos[] = {0, 0, 6, 17, 132, 1, 135, 47};
+      s.protocol = protos[rng() % 8];
+      if (s.protocol == 6 || s.protocol == 17 || s.protocol == 132) {
+        if (rng() % 2) s.local_port = rand_small(12);
+        if (rng() % 2) s.remote_port = rand_small(12);
+      } else if (s.protocol == 1) {
+        if (rng() % 2) s.icmp_type = rand_small(6);
+        if (rng() % 2) s.icmp_code = rand_small(3);
+      } else if (s.protocol == 135 && rng() % 2) {
+        s.mh_type = rand_small(6);
+      }
+      Policy p = policy(rng() % 4 ? Direction::Outbound : Direction::Inbound, s, Action::Bypass,
+                        static_cast<uint32_t>(rng() % 6));
+      auto id = spd.add(p);
+      ASSERT_TRUE(id);
+      p.id = *id;
+      ref.push_back(p);
+    };
+    auto check = [&](int rounds) {
+      for (int i = 0; i < rounds; ++i) {
+        wire::FlowKey f;
+        f.family = IpFamily::V4;
+        if (!ref.empty() && rng() % 5 != 0) {  // inside some policy's ranges
+          const Selector& s = ref[rng() % ref.size()].selector;
+          auto pick = [&](const AddressRange& r) {
+            uint32_t lo = load_be32(r.first.data()), hi = load_be32(r.last.data());
+            return lo + static_cast<uint32_t>(rng() % (uint64_t{hi} - lo + 1));
+          };
+          store_be32(f.src, pick(s.local));
+          store_be32(f.dst, pick(s.remote));
+          if (rng() % 2) std::swap(f.src, f.dst);
+        } else {
+          IpAddress a = rand_addr(), b = rand_addr();
+          std::memcpy(f.src, a.data(), 4);
+          std::memcpy(f.dst, b.data(), 4);
+        }
+        const uint8_t protos[] = {6, 17, 132, 1, 135, 47, 50};
+        f.protocol = protos[rng() % 7];
+        f.src_port = static_cast<uint16_t>(rng() % 14);
+        f.dst_port = static_cast<uint16_t>(rng() % 14);
+        f.ports_opaque = rng() % 8 == 0;
+        if (f.ports_opaque) f.src_port = f.dst_port = 0;
+        for (Direction dir : {Direction::Inbound, Direction::Outbound}) {
+          PolicyId want = kNoPolicy;
+          uint32_t want_prio = 0;
+          for (const Policy& p : ref) {
+            if (p.direction != dir || !p.selector.matches(f, dir == Direction::Outbound)) continue;
+            if (want == kNoPolicy || p.priority < want_prio) want = p.id, want_prio = p.priority;
+          }
+          const Policy* fast = spd.lookup_uncached(dir, f);
+          const Policy* lin = spd.lookup_linear(dir, f);
+          ASSERT_EQ(want, fast ? fast->id : kNoPolicy) << "simd " << simd << " round " << i;
+          ASSERT_EQ(want, lin ? lin->id : kNoPolicy) << "simd " << simd << " round " << i;
+        }
+      }
+    };
+    for (int i = 0; i < 3000; ++i) add_random();
+    check(2000);
+    while (ref.size() > 200) {  // most of them, in random order
+      size_t k = rng() % ref.size();
+      ASSERT_TRUE(spd.remove(ref[k].id));
+      ref.erase(ref.begin() + static_cast<long>(k));
+      if (ref.size() % 700 == 0) check(200);
+    }
+    check(2000);
+    for (int i = 0; i < 1500; ++i) add_random();
+    check(2000);
+    spd.clear();
+    ref.clear();
+    check(50);
+    for (int i = 0; i < 300; ++i) add_random();
+    check(1000);
+  }
+  detail::TableV4::set_simd(true);
 }
 
 }  // namespace

@@ -48,6 +48,7 @@ const bool kHaveAvx2 = [] {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") != 0;
 }();
+bool use_avx2 = kHaveAvx2;
 #endif
 
 }  // namespace
@@ -70,6 +71,14 @@ PagedArray<T>::PagedArray(size_t n, const T& fill) : n_(n) {
 template <typename T>
 void PagedArray<T>::Free::operator()(T* p) const {
   std::free(p);
+}
+
+void TableV4::set_simd(bool on) {
+#ifdef PORTUNUS_SPD_AVX2
+  use_avx2 = on && kHaveAvx2;
+#else
+  (void)on;
+#endif
 }
 
 TableV4::TableV4() { rehash(kMinSlots); }
@@ -297,7 +306,7 @@ const Policy* TableV4::lookup(const wire::FlowKey& f, bool outbound) const {
   // (1) the groups that may hold their key, their slots prefetched.
   Candidates cands;
 #ifdef PORTUNUS_SPD_AVX2
-  if (kHaveAvx2)
+  if (use_avx2)
     filter_avx2(key, cands);
   else
 #endif

@@ -109,6 +109,9 @@ class TableV4 {
   void remove(const RuleV4& r);
   void clear();
   const Policy* lookup(const wire::FlowKey& f, bool outbound) const;
+  // Whether lookups may use the AVX2 filter (when the CPU has it); tests turn it off to check
+  // the scalar one. Not thread-safe.
+  static void set_simd(bool on);
 
   static constexpr size_t kMaxGroups = 25;  // 5 prefix-length classes on each side
   // What the filter stage of a lookup hands on: the groups that may hold the flow's key.
