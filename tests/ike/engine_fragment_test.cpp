@@ -254,6 +254,7 @@ TEST(EngineFragment, RsaChainsFragmentBothWaysWithinTheSize) {
     }
     std::string log = events_of(p, true);
     EXPECT_NE(log.find("into " + std::to_string(fa) + " fragments"), std::string::npos) << log;
+    EXPECT_NE(log.find("from " + std::to_string(fb) + " fragments"), std::string::npos) << log;
   }
 }
 

@@ -254,6 +254,8 @@ fragmented() {
   rx=$(counter "p$n" rx_fragments)
   [ -z "$why" ] && { [ "${tx:-0}" -ge 2 ] || why="portunusd sent ${tx:-no} fragments"; }
   [ -z "$why" ] && { [ "${rx:-0}" -ge 2 ] || why="portunusd received ${rx:-no} fragments"; }
+  [ -z "$why" ] && { log_has "$NL_DIR/p$n.log" "reassembled fragmented IKE message" ||
+    why="portunusd's log shows no reassembled message"; }
   if [ -n "$tpid" ]; then
     sleep 0.5
     nl_stop "$tpid"

@@ -571,6 +571,9 @@ void Engine::Impl::receive_protected(IkeSa& sa, const Datagram& d, const wire::M
     Bytes chain;
     for (auto& p : r->parts) chain.insert(chain.end(), p->begin(), p->end());
     const wire::PayloadType first = r->first;
+    event(EventKind::Info, &sa,
+          "reassembled fragmented IKE message (" + std::to_string(chain.size()) + " bytes) from " +
+              std::to_string(r->total) + " fragments");
     r.reset();
     if (chain.empty() && first == wire::PayloadType::NoNext) {
       inner = std::vector<wire::Payload>{};
