@@ -192,8 +192,9 @@ class Engine {
   InboundResult discard_in(DiscardReason r, uint32_t spi = 0, SaId sa = 0);
   OutboundResult needs_sa(const Policy& policy, const wire::IpInfo& info, const PacketBuffer& packet,
                           Seconds now);
-  OutboundResult protect(Sa& sa, const Policy& policy, PacketBuffer& packet, const wire::IpInfo* info,
-                         size_t dummy_len, Seconds now);
+  // Fills `o` (the caller's return object; see outbound()).
+  void protect(Sa& sa, const Policy& policy, PacketBuffer& packet, const wire::IpInfo* info, size_t dummy_len,
+               Seconds now, OutboundResult& o);
   InboundResult inbound_esp(PacketBuffer& packet, const wire::IpInfo& outer, size_t esp_offset, bool udp,
                             Seconds now);
   InboundResult inbound_cleartext(const wire::IpInfo& info);
@@ -226,6 +227,15 @@ class Engine {
   };
   std::array<OutCacheEntry, 16> out_cache_{};
   Sa* find_outbound_sa(const Policy& policy, const wire::FlowKey& flow);
+  // Inbound fast path: SPI -> SA in front of the SAD's hash table (whose prime-modulo bucket
+  // index costs a division per packet), valid while the SAD generation is unchanged.
+  struct InCacheEntry {
+    uint32_t spi = 0;
+    uint64_t generation = 0;
+    Sa* sa = nullptr;
+  };
+  std::array<InCacheEntry, 16> in_cache_{};
+  Sa* find_inbound_sa(uint32_t spi);
 };
 
 }  // namespace portunus::ipsec

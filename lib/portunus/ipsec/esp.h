@@ -28,6 +28,8 @@ struct EspSealParams {
 // Octets of padding that make payload + padding + 2 a multiple of the cipher block and of 4.
 inline size_t esp_min_padding(size_t payload_len, size_t block_size) {
   size_t align = block_size > 4 ? block_size : 4;
+  // Every ESP cipher block is a power of two (1, 8, 16): a mask, not two divisions per packet.
+  if ((align & (align - 1)) == 0) return (0 - (payload_len + 2)) & (align - 1);
   return (align - (payload_len + 2) % align) % align;
 }
 // RFC 4303 2.4 default padding content: 1, 2, 3, ...
