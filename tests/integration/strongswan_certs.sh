@@ -12,7 +12,8 @@
 #   size on both sides (charon.fragment_size, portunusd --fragment-size), so both IKE_AUTH
 #   messages go as SKF fragments; charon's log must show it split its own and reassembled ours,
 #   portunusd's counters that it sent and received fragments, and a capture on the veth that
-#   no IKE datagram exceeded 576 octets.
+#   no IKE datagram exceeded 576 octets. And with charon's `fragmentation = no`, both roles:
+#   the handshake still completes and no fragment flows either way.
 # Then revocation: the intermediate's CRL (x509crl/) lists one certificate of each side;
 #   charon initiating with its revoked certificate is refused by portunusd, and portunusd
 #   initiating with its revoked certificate is refused by charon.
@@ -54,7 +55,7 @@ layout() {
   cp "$PKI/intermediate.crl" "$d/x509crl/"
 }
 
-# write_conf FILE LOCAL_ADDR REMOTE_ADDR LOCAL_AUTH CERT LOCAL_ID REMOTE_AUTH REMOTE_ID LOCAL_TS REMOTE_TS
+# write_conf FILE LOCAL_ADDR REMOTE_ADDR LOCAL_AUTH CERT LOCAL_ID REMOTE_AUTH REMOTE_ID LOCAL_TS REMOTE_TS [CONN_KEYS]
 write_conf() {
   cat >"$1" <<CONF
 connections {
@@ -64,6 +65,7 @@ connections {
     remote_addrs = $3
     proposals = aes128gcm16-prfsha256-x25519
     mobike = no
+    ${11:-}
     local {
       auth = $4
       certs = $5.pem
@@ -98,6 +100,7 @@ PPID_=""
 CPID_=""
 P_EXTRA=()  # extra portunusd arguments for the next start_pair
 C_EXTRA=""  # extra charon settings for the next start_pair
+C_CONN=""   # extra keys in charon's connection for the next start_pair
 
 # start_pair N PORTUNUS_CERT PORTUNUS_AUTH CHARON_CERT CHARON_AUTH CHARON_REMOTE_AUTH
 start_pair() {
@@ -109,7 +112,7 @@ start_pair() {
   mkdir -p "$NL_DIR/$cdir"
   layout "$NL_DIR/$cdir" right "$4"
   write_conf "$NL_DIR/$cdir/swanctl.conf" 192.0.2.2 192.0.2.1 "$5" "$4" right.portunus.example \
-    "$6" left.portunus.example 203.0.113.0/24 198.51.100.0/24
+    "$6" left.portunus.example 203.0.113.0/24 198.51.100.0/24 "$C_CONN"
   nl_portunusd_start "$L" "$name" "$NL_DIR/$name/swanctl.conf" "${P_EXTRA[@]}"
   PPID_=$NL_PID
   # Each line flushed, so that the test can read charon's verdicts while it runs.
@@ -216,11 +219,15 @@ revoked() {
 # counter NAME KEY: one of portunusd's IKE counters.
 counter() { nl_ctl "$1" counters 2>/dev/null | tr -d ' ",' | sed -n "s/^$2://p" | head -n 1; }
 
-# fragmented INITIATOR(portunusd|strongswan): RSA-4096 on both sides, fragment size 576.
+# fragmented INITIATOR(portunusd|strongswan) [no]: RSA-4096 on both sides, fragment size 576.
+# With `no`, charon has `fragmentation = no`: it announces nothing, so portunusd must send its
+# IKE_AUTH whole (IP-fragmented by the kernel) and nothing is fragmented either way.
 fragmented() {
-  local initiator=$1 size=576
+  local initiator=$1 size=576 off=${2:-}
   n=$((n + 1))
   local label="IKE fragmentation with RSA-4096 certificates and fragment_size $size, $initiator initiates"
+  [ -n "$off" ] && label="charon with fragmentation = no gets no fragments (RSA-4096, $initiator initiates)"
+  [ -n "$off" ] && C_CONN="fragmentation = no"
   local why="" cap=$NL_DIR/frag$n.pcap tpid=""
   if command -v tcpdump >/dev/null; then
     nl_spawn "$L" "$NL_DIR/tcpdump$n.log" tcpdump -i any -n -U -w "$cap" udp port 500 or udp port 4500
@@ -232,6 +239,7 @@ fragmented() {
   start_pair $n left-rsa4096 pubkey right-rsa4096 pubkey pubkey || why="swanctl --load-all failed"
   P_EXTRA=()
   C_EXTRA=""
+  C_CONN=""
   if [ -z "$why" ]; then
     if [ "$initiator" = portunusd ]; then
       nl_ctl "p$n" initiate cert >/dev/null 2>&1 || why="portunusctl initiate failed"
@@ -245,6 +253,18 @@ fragmented() {
   [ -z "$why" ] && { nl_exec "$L" ping -c 2 -i 0.2 -W 2 -I 198.51.100.1 203.0.113.1 >/dev/null 2>&1 || why="ping left -> right"; }
   [ -z "$why" ] && { nl_exec "$R" ping -c 2 -i 0.2 -W 2 -I 203.0.113.1 198.51.100.1 >/dev/null 2>&1 || why="ping right -> left"; }
   local clog=$NL_DIR/c$n/charon.log
+  if [ -n "$off" ]; then
+    local tx rx
+    tx=$(counter "p$n" tx_fragments)
+    rx=$(counter "p$n" rx_fragments)
+    [ -z "$why" ] && { [ "${tx:-x}" = 0 ] || why="portunusd sent ${tx:-?} fragments to a peer without support"; }
+    [ -z "$why" ] && { [ "${rx:-x}" = 0 ] || why="portunusd received ${rx:-?} fragments"; }
+    [ -z "$why" ] && log_has "$clog" "splitting IKE message" && why="charon fragmented with fragmentation = no"
+    [ -n "$tpid" ] && nl_stop "$tpid"
+    echo "no fragmentation ($initiator initiates): portunusd sent ${tx:-?}, received ${rx:-?} fragments"
+    report "$label" "$why" $n
+    return
+  fi
   [ -z "$why" ] && { log_has "$clog" "splitting IKE message .* into [0-9]* fragments" || why="charon sent no fragments"; }
   [ -z "$why" ] && { log_has "$clog" "received fragment #1 of [0-9]*, waiting for complete IKE message" ||
     why="charon received no fragments from portunusd"; }
@@ -279,6 +299,8 @@ done
 if [ "${FRAGMENTATION:-1}" = 1 ]; then
   fragmented portunusd
   fragmented strongswan
+  fragmented portunusd no
+  fragmented strongswan no
 fi
 revoked charon
 revoked portunusd
