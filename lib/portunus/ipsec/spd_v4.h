@@ -14,9 +14,11 @@
 //    groups that cannot (most of them) are never read;
 //  - the large arrays ask for transparent huge pages: at 100,000 policies the slots span 16 MiB,
 //    and with 4 KiB pages every probe would also be a TLB miss.
-// A lookup computes every group's key and hash and prefetches its filter word, then prefetches
-// the slots of the groups that pass, then checks those in order of the best rank each group
-// holds, stopping as soon as no later group can beat the match found.
+// A lookup computes every group's key and hash and tests its filter word (four groups at a
+// time with AVX2 when the CPU has it), prefetching the slot of each group that passes at once,
+// then checks those in order of the best rank each group holds, stopping as soon as no later
+// group can beat the match found. With a table larger than the cache, the cost is then about
+// one memory round trip (the slots, fetched in parallel) plus ~550 instructions.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
