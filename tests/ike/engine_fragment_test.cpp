@@ -398,8 +398,9 @@ TEST(EngineFragment, AcceptAndNoNeverSendFragments) {
   }
 }
 
-// fragmentation = no: SKF from a peer that ignores the missing announcement is dropped.
-TEST(EngineFragment, NoDropsUnannouncedFragments) {
+// fragmentation = no only stops announcing and sending: SKF from a peer that ignores the
+// missing announcement is still reassembled, as strongSwan documents for swanctl.conf.
+TEST(EngineFragment, NoStillReassemblesUnannouncedFragments) {
   auto pc = default_pair();
   pc.b.connections[0].fragmentation = Fragmentation::No;
   EnginePair p(pc);
@@ -412,9 +413,9 @@ TEST(EngineFragment, NoDropsUnannouncedFragments) {
       st.id, 37, 2, static_cast<uint8_t>(wire::PayloadType::Delete), *chain, 2);
   ASSERT_TRUE(frags.has_value());
   for (auto& f : *frags) p.b.engine.receive({f.remote, f.local, f.bytes, false}, p.now);
-  EXPECT_EQ(p.ib.active.size(), 1u);
-  EXPECT_TRUE(p.b.engine.take_datagrams().empty());
-  EXPECT_EQ(p.b.engine.counters().rx_fragments, 0u);
+  EXPECT_TRUE(p.ib.active.empty());                   // the Delete was acted on
+  EXPECT_EQ(p.b.engine.take_datagrams().size(), 1u);  // and answered
+  EXPECT_EQ(p.b.engine.counters().rx_fragments, 2u);
 }
 
 }  // namespace

@@ -539,9 +539,8 @@ void Engine::Impl::receive_protected(IkeSa& sa, const Datagram& d, const wire::M
   };
   Expected<std::vector<wire::Payload>, OpenError> inner = std::vector<wire::Payload>{};
   if (!msg.payloads.empty() && std::holds_alternative<wire::EncryptedFragmentPayload>(msg.payloads.back())) {
-    // fragmentation = no: we did not announce support, so SKF is not ours to take.
-    const ConnectionConfig* fc = connection(sa.connection);
-    if (fc && fc->fragmentation == Fragmentation::No) return count_error(OpenError::NoSk);
+    // Taken whatever our `fragmentation` says (even `no`, which only stops announcing and
+    // sending), as strongSwan documents for swanctl.conf.
     auto frag = open_fragment(d.bytes, msg, *prot);
     if (!frag) return count_error(frag.error());
     ++counters.rx_fragments;

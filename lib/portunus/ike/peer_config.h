@@ -96,8 +96,9 @@ enum class SendCert : uint8_t { IfAsked, Always, Never };
 
 // swanctl's `fragmentation` for IKEv2 (RFC 7383). Yes: announce IKEV2_FRAGMENTATION_SUPPORTED,
 // reassemble, and send messages larger than the fragment size as SKF fragments when the peer
-// announced support too. Accept: announce and reassemble, never send fragments. No: neither
-// (SKF messages are dropped). Force: strongSwan's IKEv1-only "fragment the first message";
+// announced support too. Accept: announce and reassemble, never send fragments. No: do not
+// announce (so a conforming peer sends none) and never send; received SKF messages are still
+// reassembled, as strongSwan documents. Force: strongSwan's IKEv1-only "fragment the first message";
 // IKE_SA_INIT is never fragmented in IKEv2 and the peer's support is known before anything
 // could be, so with IKEv2 it behaves as Yes (strongSwan documents force as IKEv1-only).
 enum class Fragmentation : uint8_t { Yes, Accept, Force, No };
