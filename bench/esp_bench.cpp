@@ -1,7 +1,10 @@
 // ESP encapsulation and decapsulation through ipsec::Engine (tunnel mode, IPv4) per transform
 // at 64, 512 and 1400 octets of inner packet, next to the raw OpenSSL EVP AEAD on the same
-// number of octets in the same binary. Each ESP benchmark reports `ratio` = its throughput
-// divided by the raw AEAD's (measured just before it, same size and algorithm).
+// number of octets in the same binary. After the run two tables give ns per packet and the
+// ratio ESP throughput / raw throughput: one from the separate benchmarks' rates, one from
+// the paired_* benchmarks, which time ESP and raw AEAD in alternating batches within one
+// benchmark (the steadier figure on a busy machine). Suggested run:
+//   esp_bench --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
 //
 // What is timed:
 //  - raw seal: set the nonce, 8 octets of AAD, encrypt in place, get the 16-octet tag;
@@ -16,6 +19,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <string>
@@ -57,29 +61,48 @@ Bytes inner_packet(size_t n) {
   return p;
 }
 
-void raw_aead(benchmark::State& state, const Alg* alg, size_t n, bool seal) {
-  EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, alg->evp, nullptr);
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-  uint8_t keybuf[32] = {1, 2, 3};
+// The raw EVP AEAD on n octets: one context keyed once, per packet only the nonce is set,
+// 8 octets of AAD, the text encrypted in place (seal) or decrypted next to it (open: the
+// ciphertext stays valid for the next round without a copy), the 16-octet tag got or checked.
+struct RawAead {
+  EVP_CIPHER* cipher = nullptr;
+  EVP_CIPHER_CTX* ctx = nullptr;
+  size_t n;
+  bool seal;
   uint8_t nonce[12] = {};
-  EVP_CipherInit_ex2(ctx, cipher, keybuf, nonce, seal ? 1 : 0, nullptr);
   uint8_t aad[8] = {0, 0, 1, 0, 0, 0, 0, 1};
-  Bytes text(n, 0x33), out(n), tag(16);
-  if (!seal) {
-    // A valid ciphertext and tag to open.
-    EVP_CIPHER_CTX* e = EVP_CIPHER_CTX_new();
-    EVP_CipherInit_ex2(e, cipher, keybuf, nonce, 1, nullptr);
-    int len = 0;
-    EVP_CipherUpdate(e, nullptr, &len, aad, 8);
-    EVP_CipherUpdate(e, text.data(), &len, text.data(), static_cast<int>(n));
-    EVP_CipherFinal_ex(e, out.data(), &len);
-    EVP_CIPHER_CTX_ctrl(e, EVP_CTRL_AEAD_GET_TAG, 16, tag.data());
-    EVP_CIPHER_CTX_free(e);
+  Bytes text, out, tag;
+
+  RawAead(const Alg& alg, size_t size, bool do_seal)
+      : n(size), seal(do_seal), text(size, 0x33), out(size), tag(16) {
+    cipher = EVP_CIPHER_fetch(nullptr, alg.evp, nullptr);
+    ctx = EVP_CIPHER_CTX_new();
+    uint8_t keybuf[32] = {1, 2, 3};
+    EVP_CipherInit_ex2(ctx, cipher, keybuf, nonce, seal ? 1 : 0, nullptr);
+    if (!seal) {
+      // A valid ciphertext and tag to open.
+      EVP_CIPHER_CTX* e = EVP_CIPHER_CTX_new();
+      EVP_CipherInit_ex2(e, cipher, keybuf, nonce, 1, nullptr);
+      int len = 0;
+      EVP_CipherUpdate(e, nullptr, &len, aad, 8);
+      EVP_CipherUpdate(e, text.data(), &len, text.data(), static_cast<int>(n));
+      EVP_CipherFinal_ex(e, out.data(), &len);
+      EVP_CIPHER_CTX_ctrl(e, EVP_CTRL_AEAD_GET_TAG, 16, tag.data());
+      EVP_CIPHER_CTX_free(e);
+    }
   }
-  for (auto _ : state) {
+  ~RawAead() {
+    EVP_CIPHER_CTX_free(ctx);
+    EVP_CIPHER_free(cipher);
+  }
+  RawAead(const RawAead&) = delete;
+  RawAead& operator=(const RawAead&) = delete;
+
+  bool run() {
     int len = 0;
     EVP_CipherInit_ex2(ctx, nullptr, nullptr, nonce, seal ? 1 : 0, nullptr);
     EVP_CipherUpdate(ctx, nullptr, &len, aad, 8);
+    bool ok = true;
     if (seal) {
       EVP_CipherUpdate(ctx, text.data(), &len, text.data(), static_cast<int>(n));
       EVP_CipherFinal_ex(ctx, out.data(), &len);
@@ -87,16 +110,21 @@ void raw_aead(benchmark::State& state, const Alg* alg, size_t n, bool seal) {
     } else {
       EVP_CipherUpdate(ctx, out.data(), &len, text.data(), static_cast<int>(n));
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, tag.data());
-      if (EVP_CipherFinal_ex(ctx, out.data(), &len) != 1) state.SkipWithError("raw open failed");
+      ok = EVP_CipherFinal_ex(ctx, out.data(), &len) == 1;
     }
     benchmark::DoNotOptimize(tag.data());
     benchmark::ClobberMemory();
+    return ok;
   }
+};
+
+void raw_aead(benchmark::State& state, const Alg* alg, size_t n, bool seal) {
+  RawAead raw(*alg, n, seal);
+  for (auto _ : state)
+    if (!raw.run()) state.SkipWithError("raw open failed");
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n));
   state.counters["rate"] =
       benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
-  EVP_CIPHER_CTX_free(ctx);
-  EVP_CIPHER_free(cipher);
 }
 
 struct EspSetup {
@@ -149,41 +177,114 @@ void report_rate(benchmark::State& state, size_t n) {
       benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void esp_encap(benchmark::State& state, const Alg* alg, size_t n) {
-  EspSetup s(*alg);
-  Bytes inner = inner_packet(n);
-  std::vector<uint8_t> storage(ipsec::kRecommendedHeadroom + n + ipsec::kRecommendedTailroom);
-  std::memcpy(storage.data() + ipsec::kRecommendedHeadroom, inner.data(), n);
-  for (auto _ : state) {
+// ESP encapsulation of an n-octet IPv4/UDP packet: its 28-octet header is rewritten each
+// round (the tunnel-mode payload behind it stays in the buffer, no copy needed).
+struct EspEncap {
+  EspSetup s;
+  size_t n;
+  Bytes inner;
+  std::vector<uint8_t> storage;
+
+  EspEncap(const Alg& alg, size_t size)
+      : s(alg),
+        n(size),
+        inner(inner_packet(size)),
+        storage(ipsec::kRecommendedHeadroom + size + ipsec::kRecommendedTailroom) {
+    std::memcpy(storage.data() + ipsec::kRecommendedHeadroom, inner.data(), n);
+  }
+  bool run() {
     std::memcpy(storage.data() + ipsec::kRecommendedHeadroom, inner.data(), 28);
     ipsec::PacketBuffer pkt(storage, ipsec::kRecommendedHeadroom, n);
     auto r = s.tx->outbound(pkt, 0);
-    if (r.verdict != ipsec::Verdict::Protected) state.SkipWithError("not protected");
     benchmark::DoNotOptimize(pkt.data());
+    return r.verdict == ipsec::Verdict::Protected;
   }
+};
+
+// ESP decapsulation of a valid ESP packet, restored by memcpy each round (in-place decryption
+// destroys it; the copy is counted against ESP).
+struct EspDecap {
+  EspSetup s;
+  std::vector<uint8_t> storage;
+  Bytes esp;
+  size_t off = 0;
+
+  EspDecap(const Alg& alg, size_t n)
+      : s(alg), storage(ipsec::kRecommendedHeadroom + n + ipsec::kRecommendedTailroom) {
+    Bytes inner = inner_packet(n);
+    std::memcpy(storage.data() + ipsec::kRecommendedHeadroom, inner.data(), n);
+    ipsec::PacketBuffer pkt(storage, ipsec::kRecommendedHeadroom, n);
+    if (s.tx->outbound(pkt, 0).verdict != ipsec::Verdict::Protected) return;
+    esp.assign(pkt.view().begin(), pkt.view().end());
+    off = pkt.offset();
+  }
+  bool ready() const { return !esp.empty(); }
+  bool run() {
+    std::memcpy(storage.data() + off, esp.data(), esp.size());
+    ipsec::PacketBuffer in(storage, off, esp.size());
+    auto r = s.rx->inbound(in, 0);
+    benchmark::DoNotOptimize(in.data());
+    return r.verdict == ipsec::Verdict::Deliver;
+  }
+};
+
+void esp_encap(benchmark::State& state, const Alg* alg, size_t n) {
+  EspEncap e(*alg, n);
+  for (auto _ : state)
+    if (!e.run()) state.SkipWithError("not protected");
   report_rate(state, n);
 }
 
 void esp_decap(benchmark::State& state, const Alg* alg, size_t n) {
-  EspSetup s(*alg);
-  Bytes inner = inner_packet(n);
-  std::vector<uint8_t> storage(ipsec::kRecommendedHeadroom + n + ipsec::kRecommendedTailroom);
-  std::memcpy(storage.data() + ipsec::kRecommendedHeadroom, inner.data(), n);
-  ipsec::PacketBuffer pkt(storage, ipsec::kRecommendedHeadroom, n);
-  if (s.tx->outbound(pkt, 0).verdict != ipsec::Verdict::Protected) {
+  EspDecap d(*alg, n);
+  if (!d.ready()) {
     state.SkipWithError("setup failed");
     return;
   }
-  Bytes esp(pkt.view().begin(), pkt.view().end());
-  size_t off = pkt.offset();
-  for (auto _ : state) {
-    std::memcpy(storage.data() + off, esp.data(), esp.size());
-    ipsec::PacketBuffer in(storage, off, esp.size());
-    auto r = s.rx->inbound(in, 0);
-    if (r.verdict != ipsec::Verdict::Deliver) state.SkipWithError("not delivered");
-    benchmark::DoNotOptimize(in.data());
-  }
+  for (auto _ : state)
+    if (!d.run()) state.SkipWithError("not delivered");
   report_rate(state, n);
+}
+
+double thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+// ESP and the raw AEAD measured in alternating batches of kBatch packets inside one benchmark
+// (which goes first alternates too), each batch timed by this thread's CPU clock. On a machine
+// shared with other work both see the same disturbance, so their ratio is far steadier than
+// one computed from two benchmarks run seconds apart. Counters: esp_ns and raw_ns per packet,
+// ratio = raw time / ESP time = ESP throughput / raw throughput.
+template <class Esp>
+void paired(benchmark::State& state, const Alg* alg, size_t n, bool encap) {
+  constexpr int kBatch = 32;
+  RawAead raw(*alg, n, encap);
+  Esp esp(*alg, n);
+  double raw_ns = 0, esp_ns = 0;
+  bool raw_first = true;
+  for (auto _ : state) {
+    bool ok = true;
+    auto batch = [&](auto& x) {
+      double t0 = thread_cpu_ns();
+      for (int i = 0; i < kBatch; ++i) ok &= x.run();
+      return thread_cpu_ns() - t0;
+    };
+    if (raw_first) {
+      raw_ns += batch(raw);
+      esp_ns += batch(esp);
+    } else {
+      esp_ns += batch(esp);
+      raw_ns += batch(raw);
+    }
+    raw_first = !raw_first;
+    if (!ok) state.SkipWithError("a packet failed");
+  }
+  auto packets = static_cast<double>(state.iterations()) * kBatch;
+  state.counters["esp_ns"] = esp_ns / packets;
+  state.counters["raw_ns"] = raw_ns / packets;
+  state.counters["ratio"] = esp_ns > 0 ? raw_ns / esp_ns : 0;
 }
 
 // Prints raw vs ESP figures after the run from the reported rates: per transform and size the
@@ -197,6 +298,13 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs) {
       if (r.error_occurred) continue;
+      if (r.run_type != Run::RT_Aggregate && r.counters.count("ratio")) {
+        for (const char* c : {"esp_ns", "raw_ns", "ratio"})
+          paired_[r.run_name.str()][c].push_back(r.counters.at(c).value);
+      } else if (r.aggregate_name == "median" && r.counters.count("ratio")) {
+        for (const char* c : {"esp_ns", "raw_ns", "ratio"})
+          paired_median_[r.run_name.str()][c] = r.counters.at(c).value;
+      }
       auto it = r.counters.find("rate");
       if (it == r.counters.end()) continue;
       if (r.run_type != Run::RT_Aggregate) {
@@ -209,6 +317,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
+    print_paired();
     std::printf(
         "\nESP vs raw EVP AEAD, same size, same binary (ns per packet of CPU time, ratio = ESP throughput /"
         " raw throughput;\nmedian repetition, best repetition's ratio in brackets):\n");
@@ -238,6 +347,34 @@ class RatioReporter : public benchmark::ConsoleReporter {
   }
 
  private:
+  void print_paired() {
+    if (paired_.empty() && paired_median_.empty()) return;
+    std::printf(
+        "\nPaired (ESP and raw AEAD in alternating batches, thread CPU time; median of the repetitions):\n");
+    std::printf("  %-18s %5s  %9s %9s %6s   %9s %9s %6s\n", "transform", "size", "encap ns", "seal ns",
+                "ratio", "decap ns", "open ns", "ratio");
+    for (const Alg& a : kAlgs) {
+      if (!a.evp) continue;
+      for (size_t n : {64, 512, 1400}) {
+        std::string suffix = std::string("/") + a.name + "/" + std::to_string(n);
+        auto get = [&](const char* what, const char* c) {
+          std::string key = what + suffix;
+          std::vector<double> v = paired_[key][c];
+          if (v.empty()) return paired_median_[key][c];
+          std::sort(v.begin(), v.end());
+          return v[v.size() / 2];
+        };
+        if (get("paired_encap", "ratio") <= 0 && get("paired_decap", "ratio") <= 0) continue;
+        std::printf("  %-18s %5zu  %9.0f %9.0f %6.2f   %9.0f %9.0f %6.2f\n", a.name, n,
+                    get("paired_encap", "esp_ns"), get("paired_encap", "raw_ns"),
+                    get("paired_encap", "ratio"), get("paired_decap", "esp_ns"),
+                    get("paired_decap", "raw_ns"), get("paired_decap", "ratio"));
+      }
+    }
+  }
+
+  std::map<std::string, std::map<std::string, std::vector<double>>> paired_;
+  std::map<std::string, std::map<std::string, double>> paired_median_;
   std::map<std::string, std::vector<double>> rates_;  // per repetition
   std::map<std::string, double> medians_;             // median aggregates
 };
@@ -256,6 +393,12 @@ int main(int argc, char** argv) {
       }
       benchmark::RegisterBenchmark(("esp_encap/" + std::string(a.name) + "/" + sz).c_str(), esp_encap, &a, n);
       benchmark::RegisterBenchmark(("esp_decap/" + std::string(a.name) + "/" + sz).c_str(), esp_decap, &a, n);
+      if (a.evp) {
+        benchmark::RegisterBenchmark(("paired_encap/" + std::string(a.name) + "/" + sz).c_str(),
+                                     paired<EspEncap>, &a, n, true);
+        benchmark::RegisterBenchmark(("paired_decap/" + std::string(a.name) + "/" + sz).c_str(),
+                                     paired<EspDecap>, &a, n, false);
+      }
     }
   }
   benchmark::Initialize(&argc, argv);

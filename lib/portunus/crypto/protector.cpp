@@ -73,11 +73,12 @@ class AeadProtector final : public Protector {
     if (!start(ctx, iv, 1) || !feed(ctx, aad, iv, text)) return false;
     uint8_t tail[kAeadTagSize];
     int len = 0;
+    if (EVP_CipherFinal_ex(ctx, tail, &len) != 1) return false;
+    // A full-length tag goes straight to its place; a truncated one (GCM-8/12) via a copy.
+    if (icv_size_ == kAeadTagSize)
+      return EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kAeadTagSize, icv.data()) == 1;
     uint8_t tag[kAeadTagSize];
-    if (EVP_CipherFinal_ex(ctx, tail, &len) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kAeadTagSize, tag) != 1) {
-      return false;
-    }
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kAeadTagSize, tag) != 1) return false;
     std::memcpy(icv.data(), tag, icv_size_);
     return true;
   }

@@ -38,14 +38,7 @@ void esp_fill_padding(uint8_t* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(i + 1);
 }
 
-BytesView esp_default_padding(size_t n) {
-  static const auto kTable = [] {
-    std::array<uint8_t, wire::kMaxEspPadding> t{};
-    esp_fill_padding(t.data(), t.size());
-    return t;
-  }();
-  return BytesView(kTable.data(), std::min(n, kTable.size()));
-}
+static_assert(kEspDefaultPadding.size() == wire::kMaxEspPadding);
 
 size_t esp_seal(crypto::Protector& p, const EspSealParams& params, BytesView iv, BytesView padding,
                 uint8_t* esp, size_t payload_len) {

@@ -8,6 +8,7 @@
 //    SPI | seq_hi | seq_lo;
 //  - cipher + integrity: the MAC covers SPI | seq_lo | IV | ciphertext, then seq_hi with ESN
 //    (passed to the Protector as the never-sent trailer).
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -34,8 +35,16 @@ inline size_t esp_min_padding(size_t payload_len, size_t block_size) {
 }
 // RFC 4303 2.4 default padding content: 1, 2, 3, ...
 void esp_fill_padding(uint8_t* out, size_t n);
-// The first n (at most 255) octets of the default padding, from a constant table.
-BytesView esp_default_padding(size_t n);
+// The default padding content as a constant table (no per-packet fill).
+inline constexpr auto kEspDefaultPadding = [] {
+  std::array<uint8_t, 255> t{};
+  for (size_t i = 0; i < t.size(); ++i) t[i] = static_cast<uint8_t>(i + 1);
+  return t;
+}();
+// The first n (at most 255) octets of the default padding.
+inline BytesView esp_default_padding(size_t n) {
+  return BytesView(kEspDefaultPadding.data(), n < kEspDefaultPadding.size() ? n : kEspDefaultPadding.size());
+}
 
 // `esp` points where the SPI goes. The payload (payload_len octets) must already be at
 // esp + 8 + iv.size(), followed by room for padding.size() + 2 + ICV octets. iv.size() must
