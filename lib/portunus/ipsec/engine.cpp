@@ -719,14 +719,14 @@ InboundResult Engine::inbound_esp(PacketBuffer& packet, const wire::IpInfo& oute
     if (pol->mode != sa->mode || (pol->reqid != 0 && sa->reqid != 0 && pol->reqid != sa->reqid))
       return drop(DiscardReason::PolicyMismatch);
   }
-  InboundResult r;
-  r.verdict = Verdict::Deliver;
-  r.sa = sa->id;
-  r.spi = sa->spi;
-  r.policy = sa->policy;
+  // Read before account(), which may remove the SA; returned as a prvalue so that it is built
+  // in the caller's result (a stack copy costs a store-forwarding stall per packet).
+  const SaId id = sa->id;
+  const uint32_t spi = sa->spi;
+  const PolicyId policy = sa->policy;
   ++stats_.inbound_delivered;
   account(*sa, o.payload_len);
-  return r;
+  return InboundResult{Verdict::Deliver, DiscardReason::Malformed, id, spi, policy};
 }
 
 }  // namespace portunus::ipsec
