@@ -68,7 +68,9 @@ Expected<EspOpened, EspOpenError> esp_open(crypto::Protector& p, bool esn, bool 
   if (esp.size() < overhead + wire::kEspTrailer) return Unexpected(EspOpenError::Malformed);
   size_t text_len = esp.size() - overhead;
   size_t block = std::max<size_t>(p.block_size(), 1);
-  if (text_len % block != 0) return Unexpected(EspOpenError::Malformed);
+  // Cipher blocks are powers of two (1, 8, 16): a mask, not a division per packet.
+  size_t rem = (block & (block - 1)) == 0 ? text_len & (block - 1) : text_len % block;
+  if (rem != 0) return Unexpected(EspOpenError::Malformed);
   uint8_t aad_buf[12];
   uint8_t hi_buf[4];
   AuthData ad = auth_data(esp.data(), seq, esn, combined_mode, aad_buf, hi_buf);
