@@ -22,7 +22,8 @@ bool fail(IpParseResult& r, IpParseError e) {
 
 // Fills the selector fields of the upper-layer header at `off`. Non-initial fragments and
 // protocols without selector fields leave the ports at zero.
-bool read_upper_layer(BytesView pkt, size_t off, FlowKey& flow) {
+// Inlined into both parsers: a call here showed as its own line in per-packet profiles.
+[[gnu::always_inline]] inline bool read_upper_layer(BytesView pkt, size_t off, FlowKey& flow) {
   if (flow.ports_opaque) return true;
   BytesView rest = off <= pkt.size() ? pkt.subspan(off) : BytesView{};
   switch (flow.protocol) {
@@ -199,19 +200,5 @@ void ipv4_set_checksum(MutBytes header) {
 }
 
 bool ipv4_checksum_ok(BytesView header) { return checksum_fold(checksum_add(0, header)) == 0; }
-
-uint8_t ip_tos(BytesView header) {
-  if (ip_version(header) == 4) return header[1];
-  return static_cast<uint8_t>(((header[0] & 0x0f) << 4) | (header[1] >> 4));
-}
-
-void ip_set_tos(MutBytes header, uint8_t tos) {
-  if (ip_version(header) == 4) {
-    header[1] = tos;
-    return;
-  }
-  header[0] = static_cast<uint8_t>((header[0] & 0xf0) | (tos >> 4));
-  header[1] = static_cast<uint8_t>((header[1] & 0x0f) | (tos << 4));
-}
 
 }  // namespace portunus::wire

@@ -98,7 +98,18 @@ inline uint8_t ip_version(BytesView packet) { return packet.empty() ? 0 : packet
 // ECN field (RFC 3168): low two bits of the IPv4 TOS / IPv6 traffic class.
 enum class Ecn : uint8_t { NotEct = 0, Ect1 = 1, Ect0 = 2, Ce = 3 };
 // Reads / writes the DS+ECN octet of a well-formed header (IPv4 checksum not touched).
-uint8_t ip_tos(BytesView header);
-void ip_set_tos(MutBytes header, uint8_t tos);
+// Inline: called twice per decapsulated packet.
+inline uint8_t ip_tos(BytesView header) {
+  if (ip_version(header) == 4) return header[1];
+  return static_cast<uint8_t>(((header[0] & 0x0f) << 4) | (header[1] >> 4));
+}
+inline void ip_set_tos(MutBytes header, uint8_t tos) {
+  if (ip_version(header) == 4) {
+    header[1] = tos;
+    return;
+  }
+  header[0] = static_cast<uint8_t>((header[0] & 0xf0) | (tos >> 4));
+  header[1] = static_cast<uint8_t>((header[1] & 0x0f) | (tos << 4));
+}
 
 }  // namespace portunus::wire
