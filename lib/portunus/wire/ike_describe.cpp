@@ -19,9 +19,11 @@ std::string hex_short(BytesView b) {
   return s;
 }
 
+// Text is appended as (s += " ") += x rather than s += " " + x: the temporary of the latter
+// trips GCC 12's -Wrestrict at -O3 (a false positive, GCC bug 105329) and breaks -Werror builds.
 std::string sized(BytesView b) {
   std::string s = std::to_string(b.size()) + " octets";
-  if (!b.empty()) s += " " + hex_short(b);
+  if (!b.empty()) (s += " ") += hex_short(b);
   return s;
 }
 
@@ -264,7 +266,7 @@ struct Describer {
            protocol_name(static_cast<uint8_t>(p.protocol));
       if (!p.spi.empty()) s += " SPI " + hex_encode(p.spi);
       s += ":";
-      for (const auto& t : p.transforms) s += " " + transform_name(t);
+      for (const auto& t : p.transforms) (s += " ") += transform_name(t);
     }
     return s;
   }
@@ -298,7 +300,7 @@ struct Describer {
   std::string operator()(const NoncePayload& n) const { return "No: " + sized(n.data); }
   std::string operator()(const NotifyPayload& n) const {
     std::string s = "N(" + name(n.type) + ")";
-    if (!n.spi.empty()) s += " " + protocol_name(n.protocol) + " SPI " + hex_encode(n.spi);
+    if (!n.spi.empty()) (s += " ") += protocol_name(n.protocol) + " SPI " + hex_encode(n.spi);
     if (!n.data.empty()) s += ", data " + sized(n.data);
     return s;
   }
@@ -315,7 +317,7 @@ struct Describer {
   template <PayloadType kType>
   std::string operator()(const TrafficSelectorPayload<kType>& ts) const {
     std::string s = name(kType) + ":";
-    for (const auto& sel : ts.selectors) s += "\n    " + selector_text(sel);
+    for (const auto& sel : ts.selectors) (s += "\n    ") += selector_text(sel);
     return s;
   }
   std::string operator()(const EncryptedPayload& sk) const {
@@ -328,13 +330,13 @@ struct Describer {
   std::string operator()(const ConfigPayload& cp) const {
     std::string s = "CP: " + name(cp.cfg_type);
     for (const auto& a : cp.attributes) {
-      s += "\n    " + name(a.type);
+      (s += "\n    ") += name(a.type);
       if (a.value.size() == 4 && (a.type == ConfigAttributeType::InternalIp4Address ||
                                   a.type == ConfigAttributeType::InternalIp4Netmask ||
                                   a.type == ConfigAttributeType::InternalIp4Dns)) {
-        s += " " + IpAddress::v4(a.value).to_string();
+        (s += " ") += IpAddress::v4(a.value).to_string();
       } else if (!a.value.empty()) {
-        s += " " + sized(a.value);
+        (s += " ") += sized(a.value);
       }
     }
     return s;
