@@ -32,6 +32,7 @@ InboundResult deliver(Pair& pair, const Bytes& outer, Bytes* inner = nullptr, Se
 // the sequence number, padding and next header.
 Bytes craft(Pair& pair, const Bytes& payload, uint64_t seq, Bytes padding, uint8_t next_header) {
   auto prot = pair.protector();
+  if (!prot) return {};  // the callers' checks then fail on the empty packet
   Bytes pkt(20 + 8 + prot->iv_size() + payload.size() + padding.size() + 2 + prot->icv_size());
   pkt[0] = 0x45;
   pkt[8] = 64;

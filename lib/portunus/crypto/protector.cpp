@@ -48,7 +48,7 @@ CipherCtxPtr make_keyed_ctx(const EVP_CIPHER* cipher, BytesView key, int enc) {
 // nonce is salt | explicit IV; the salt part is fixed per key.
 class AeadProtector final : public Protector {
  public:
-  AeadProtector(bool gmac, size_t icv_size) : gmac_(gmac), icv_size_(icv_size) {}
+  AeadProtector(bool gmac, size_t icv_size) : Protector(kAeadIvSize, 1, icv_size), gmac_(gmac) {}
 
   bool init(const EVP_CIPHER* cipher, BytesView key, BytesView salt) {
     std::memcpy(nonce_, salt.data(), kAeadSaltSize);
@@ -62,9 +62,6 @@ class AeadProtector final : public Protector {
   AeadProtector& operator=(const AeadProtector&) = delete;
 
   bool is_aead() const override { return true; }
-  size_t iv_size() const override { return kAeadIvSize; }
-  size_t block_size() const override { return 1; }
-  size_t icv_size() const override { return icv_size_; }
 
   bool seal(BytesView aad, BytesView iv, MutBytes text, BytesView trailer, MutBytes icv) override {
     if (iv.size() != kAeadIvSize || icv.size() != icv_size_ || !trailer.empty()) return false;
@@ -122,7 +119,6 @@ class AeadProtector final : public Protector {
   }
 
   bool gmac_;
-  size_t icv_size_;
   uint8_t nonce_[kAeadSaltSize + kAeadIvSize] = {};
   CipherCtxPtr enc_;
   CipherCtxPtr dec_;
@@ -133,7 +129,7 @@ class AeadProtector final : public Protector {
 class CipherIntegProtector final : public Protector {
  public:
   CipherIntegProtector(size_t iv_size, size_t block_size, bool ctr)
-      : iv_size_(iv_size), block_size_(block_size), ctr_(ctr) {}
+      : Protector(iv_size, block_size, 0), ctr_(ctr) {}
 
   ~CipherIntegProtector() override { OPENSSL_cleanse(ctr_block_, sizeof ctr_block_); }
   CipherIntegProtector(const CipherIntegProtector&) = delete;
@@ -145,12 +141,12 @@ class CipherIntegProtector final : public Protector {
     dec_ = make_keyed_ctx(cipher, key, 0);
     return enc_ && dec_;
   }
-  void set_integrity(std::unique_ptr<Integrity> integ) { integ_ = std::move(integ); }
+  void set_integrity(std::unique_ptr<Integrity> integ) {
+    integ_ = std::move(integ);
+    icv_size_ = integ_ ? integ_->icv_size() : 0;
+  }
 
   bool is_aead() const override { return false; }
-  size_t iv_size() const override { return iv_size_; }
-  size_t block_size() const override { return block_size_; }
-  size_t icv_size() const override { return integ_ ? integ_->icv_size() : 0; }
 
   bool seal(BytesView aad, BytesView iv, MutBytes text, BytesView trailer, MutBytes icv) override {
     if (!check(iv, text, icv.size())) return false;
@@ -192,8 +188,6 @@ class CipherIntegProtector final : public Protector {
     return EVP_CipherFinal_ex(ctx, tail, &tail_len) == 1 && tail_len == 0;
   }
 
-  size_t iv_size_;
-  size_t block_size_;
   bool ctr_;
   uint8_t ctr_block_[16] = {};
   CipherCtxPtr enc_;

@@ -24,11 +24,12 @@ class Protector {
   virtual ~Protector() = default;
 
   virtual bool is_aead() const = 0;
+  // The sizes are plain members, not virtual calls: ESP reads them on every packet.
   // Explicit IV octets carried in each message (8 for GCM/CTR/ChaCha, 16 for CBC, 0 for NULL).
-  virtual size_t iv_size() const = 0;
+  size_t iv_size() const { return iv_size_; }
   // The plaintext length must be a multiple of this (16 for AES-CBC, 8 for 3DES, else 1).
-  virtual size_t block_size() const = 0;
-  virtual size_t icv_size() const = 0;
+  size_t block_size() const { return block_size_; }
+  size_t icv_size() const { return icv_size_; }
 
   // Encrypts text in place and writes icv_size() octets to icv. False only on an
   // internal failure (wrong iv size, text not block aligned).
@@ -36,6 +37,13 @@ class Protector {
   // Verifies icv (constant time) and decrypts text in place. False if authentication
   // fails; text is then unspecified and must be dropped.
   virtual bool open(BytesView aad, BytesView iv, MutBytes text, BytesView trailer, BytesView icv) = 0;
+
+ protected:
+  Protector(size_t iv_size, size_t block_size, size_t icv_size)
+      : iv_size_(iv_size), block_size_(block_size), icv_size_(icv_size) {}
+  size_t iv_size_;
+  size_t block_size_;
+  size_t icv_size_;
 };
 
 // Key material sizes as IKEv2 prf+ delivers it (RFC 7296 2.17 and the per-transform RFCs):
