@@ -338,6 +338,8 @@ class Loader {
           c.fragmentation = Fragmentation::No;
         else
           return bad_value(v, path, "invalid value '" + v.value + "' (yes, accept, force or no)");
+      } else if (k == "minimal_initiator") {  // Portunus extension (docs/configuration.md)
+        PORTUNUS_TRY_ASSIGN(c.minimal_initiator, bool_value(v, path));
       } else if (k == "send_certreq") {
         PORTUNUS_TRY_ASSIGN(c.send_certreq, bool_value(v, path));
       } else if (k == "send_cert") {

@@ -138,6 +138,8 @@ struct ConnectionConfig {
   Fragmentation fragmentation = Fragmentation::Yes;
   bool send_certreq = true;
   SendCert send_cert = SendCert::IfAsked;
+  // Portunus extension (no swanctl key): act as an RFC 7815 minimal initiator.
+  bool minimal_initiator = false;
   std::vector<AuthRound> local;   // sorted by round
   std::vector<AuthRound> remote;  // sorted by round
   std::vector<ChildConfig> children;

@@ -176,6 +176,7 @@ void write_connection(Writer& w, const ConnectionConfig& c) {
   w.kv("keyingtries", std::to_string(c.keyingtries));
   w.kv("fragmentation", fragmentation_name(c.fragmentation));
   w.kv("send_certreq", yes_no(c.send_certreq));
+  if (c.minimal_initiator) w.kv("minimal_initiator", "yes");  // Portunus extension: only when used
   w.kv("send_cert", c.send_cert == SendCert::Always  ? "always"
                     : c.send_cert == SendCert::Never ? "never"
                                                      : "ifasked");

@@ -417,6 +417,7 @@ Result<ike::EngineConfig> to_engine_config(const config::SwanctlConfig& config, 
         cc.send_cert = ike::SendCert::Never;
         break;
     }
+    cc.minimal_initiator = c.minimal_initiator;
     switch (c.fragmentation) {
       case config::Fragmentation::Yes:
         cc.fragmentation = ike::Fragmentation::Yes;
