@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
 
 #include "packets.h"
@@ -229,16 +230,91 @@ TEST(Spd, AgreesWithReferenceOnRandomTables) {
   }
 }
 
-// Differential test against a plain linear scan written here (Selector::matches over the
-// policies in insertion order, first lowest priority wins) on larger tables whose addresses
-// are structured like real ones (a few networks, all prefix lengths, ranges that are not
-// prefixes), so that many tuple groups exist and their hash tables grow. Priorities come
-// from a small set so ties are frequent and must resolve in insertion order.
+// A table of random policies for the differential tests below, kept both in an Spd and in
+// insertion order, with the reference answer: a plain linear scan over Selector::matches,
+// the first lowest priority winning.
+struct RandomTable {
+  std::mt19937_64& rng;
+  IpFamily family;
+  std::function<IpAddress()> rand_addr;
+  unsigned range_kinds;         // rng() % range_kinds: 0 any, 1 single, 2-3 prefix, else a range
+  std::vector<uint8_t> protos;  // next-layer protocols of the selectors
+  uint16_t port_max;            // port ranges within 0..port_max
+  unsigned inbound_one_in;      // a policy is inbound when rng() % inbound_one_in == 0
+  uint32_t priorities;          // few, so that ties are frequent
+  Spd spd{};
+  std::vector<Policy> ref{};  // insertion order
+
+  AddressRange rand_range() {
+    const unsigned width = family == IpFamily::V4 ? 32 : 128;
+    IpAddress a = rand_addr();
+    switch (rng() % range_kinds) {
+      case 0:
+        return AddressRange::any(family);
+      case 1:
+        return AddressRange::single(a);
+      case 2:
+      case 3:
+        return AddressRange::prefix(a, static_cast<unsigned>(rng() % (width + 1)));
+      default: {
+        IpAddress b = rand_addr();
+        return a < b ? AddressRange::range(a, b) : AddressRange::range(b, a);
+      }
+    }
+  }
+  Range16 rand_small(uint16_t max) {
+    auto a = static_cast<uint16_t>(rng() % (max + 1u)), b = static_cast<uint16_t>(rng() % (max + 1u));
+    return Range16{std::min(a, b), std::max(a, b)};
+  }
+  void add_random() {
+    Selector s;
+    s.local = rand_range();
+    s.remote = rand_range();
+    s.protocol = protos[rng() % protos.size()];
+    if (s.protocol == 6 || s.protocol == 17 || s.protocol == 132) {
+      if (rng() % 2) s.local_port = rand_small(port_max);
+      if (rng() % 2) s.remote_port = rand_small(port_max);
+    } else if (s.protocol == 1 || s.protocol == 58) {
+      if (rng() % 2) s.icmp_type = rand_small(6);
+      if (rng() % 2) s.icmp_code = rand_small(3);
+    } else if (s.protocol == 135 && rng() % 2) {
+      s.mh_type = rand_small(6);
+    }
+    Policy p = policy(rng() % inbound_one_in == 0 ? Direction::Inbound : Direction::Outbound, s,
+                      Action::Bypass, static_cast<uint32_t>(rng() % priorities));
+    auto id = spd.add(p);
+    ASSERT_TRUE(id);
+    p.id = *id;
+    ref.push_back(p);
+  }
+  void remove_random() {
+    size_t k = rng() % ref.size();
+    ASSERT_TRUE(spd.remove(ref[k].id));
+    ref.erase(ref.begin() + static_cast<long>(k));
+  }
+  void clear() {
+    spd.clear();
+    ref.clear();
+  }
+  PolicyId want(Direction dir, const wire::FlowKey& f) const {
+    PolicyId best = kNoPolicy;
+    uint32_t best_prio = 0;
+    for (const Policy& p : ref) {
+      if (p.direction != dir || !p.selector.matches(f, dir == Direction::Outbound)) continue;
+      if (best == kNoPolicy || p.priority < best_prio) best = p.id, best_prio = p.priority;
+    }
+    return best;
+  }
+};
+
+// Differential test against the linear scan on larger tables whose addresses are structured
+// like real ones (a few networks, all prefix lengths, ranges that are not prefixes), so that
+// many tuple groups exist and their hash tables grow. Priorities come from a small set so
+// ties are frequent and must resolve in insertion order.
 TEST(Spd, DifferentialAgainstLinearScan) {
   std::mt19937_64 rng(7);
   for (IpFamily fam : {IpFamily::V4, IpFamily::V6}) {
-    const unsigned width = fam == IpFamily::V4 ? 32 : 128;
-    const size_t octets = width / 8;
+    const size_t octets = fam == IpFamily::V4 ? 4 : 16;
     auto rand_addr = [&]() {
       uint8_t b[16] = {};
       // Two "sites" sharing leading octets, random below: prefixes overlap and nest.
@@ -247,50 +323,7 @@ TEST(Spd, DifferentialAgainstLinearScan) {
       for (size_t i = 2; i < octets; ++i) b[i] = static_cast<uint8_t>(rng() % (i + 1 == octets ? 256 : 4));
       return fam == IpFamily::V4 ? IpAddress::v4(BytesView(b, 4)) : IpAddress::v6(BytesView(b, 16));
     };
-    auto rand_range = [&]() {
-      IpAddress a = rand_addr();
-      switch (rng() % 5) {
-        case 0:
-          return AddressRange::any(fam);
-        case 1:
-          return AddressRange::single(a);
-        case 2:
-        case 3:
-          return AddressRange::prefix(a, static_cast<unsigned>(rng() % (width + 1)));
-        default: {
-          IpAddress b = rand_addr();
-          return a < b ? AddressRange::range(a, b) : AddressRange::range(b, a);
-        }
-      }
-    };
-    auto rand_small = [&](uint16_t max) {
-      auto a = static_cast<uint16_t>(rng() % (max + 1u)), b = static_cast<uint16_t>(rng() % (max + 1u));
-      return Range16{std::min(a, b), std::max(a, b)};
-    };
-    Spd spd;
-    std::vector<Policy> ref;  // insertion order
-    auto add_random = [&]() {
-      Selector s;
-      s.local = rand_range();
-      s.remote = rand_range();
-      const uint8_t protos[] = {0, 6, 17, 132, 1, 58, 135, 47};
-      s.protocol = protos[rng() % 8];
-      if (s.protocol == 6 || s.protocol == 17 || s.protocol == 132) {
-        if (rng() % 2) s.local_port = rand_small(20);
-        if (rng() % 2) s.remote_port = rand_small(20);
-      } else if (s.protocol == 1 || s.protocol == 58) {
-        if (rng() % 2) s.icmp_type = rand_small(6);
-        if (rng() % 2) s.icmp_code = rand_small(3);
-      } else if (s.protocol == 135 && rng() % 2) {
-        s.mh_type = rand_small(6);
-      }
-      Policy p = policy(rng() % 2 ? Direction::Inbound : Direction::Outbound, s, Action::Bypass,
-                        static_cast<uint32_t>(rng() % 8));
-      auto id = spd.add(p);
-      ASSERT_TRUE(id);
-      p.id = *id;
-      ref.push_back(p);
-    };
+    RandomTable t{rng, fam, rand_addr, 5, {0, 6, 17, 132, 1, 58, 135, 47}, 20, 2, 8};
     auto check = [&](int rounds) {
       for (int i = 0; i < rounds; ++i) {
         wire::FlowKey f;
@@ -305,31 +338,21 @@ TEST(Spd, DifferentialAgainstLinearScan) {
         f.ports_opaque = rng() % 8 == 0;
         if (f.ports_opaque) f.src_port = f.dst_port = 0;
         for (Direction dir : {Direction::Inbound, Direction::Outbound}) {
-          PolicyId want = kNoPolicy;
-          uint32_t want_prio = 0;
-          for (const Policy& p : ref) {
-            if (p.direction != dir || !p.selector.matches(f, dir == Direction::Outbound)) continue;
-            if (want == kNoPolicy || p.priority < want_prio) want = p.id, want_prio = p.priority;
-          }
-          const Policy* fast = spd.lookup_uncached(dir, f);
-          const Policy* cached = spd.lookup(dir, f);
+          const PolicyId want = t.want(dir, f);
+          const Policy* fast = t.spd.lookup_uncached(dir, f);
+          const Policy* cached = t.spd.lookup(dir, f);
           ASSERT_EQ(want, fast ? fast->id : kNoPolicy) << "round " << i;
           ASSERT_EQ(want, cached ? cached->id : kNoPolicy) << "round " << i;
         }
       }
     };
-    for (int i = 0; i < 3000; ++i) add_random();
+    for (int i = 0; i < 3000; ++i) t.add_random();
     check(4000);
-    for (int i = 0; i < 1000; ++i) {
-      size_t k = rng() % ref.size();
-      ASSERT_TRUE(spd.remove(ref[k].id));
-      ref.erase(ref.begin() + static_cast<long>(k));
-    }
+    for (int i = 0; i < 1000; ++i) t.remove_random();
     check(2000);
-    for (int i = 0; i < 500; ++i) add_random();  // into tables with removed entries
+    for (int i = 0; i < 500; ++i) t.add_random();  // into tables with removed entries
     check(2000);
-    spd.clear();
-    ref.clear();
+    t.clear();
     check(50);
   }
 }
@@ -350,56 +373,13 @@ TEST(Spd, Ipv4ClassifierUnderChurnBothFilters) {
                    static_cast<uint32_t>(rng() % 6) << 8 | static_cast<uint32_t>(rng() % 256);
       return IpAddress::v4(a);
     };
-    auto rand_range = [&]() {
-      IpAddress a = rand_addr();
-      switch (rng() % 6) {
-        case 0:
-          return AddressRange::any(IpFamily::V4);
-        case 1:
-          return AddressRange::single(a);
-        case 2:
-        case 3:
-          return AddressRange::prefix(a, static_cast<unsigned>(rng() % 33));
-        default: {
-          IpAddress b = rand_addr();
-          return a < b ? AddressRange::range(a, b) : AddressRange::range(b, a);
-        }
-      }
-    };
-    auto rand_small = [&](uint16_t max) {
-      auto a = static_cast<uint16_t>(rng() % (max + 1u)), b = static_cast<uint16_t>(rng() % (max + 1u));
-      return Range16{std::min(a, b), std::max(a, b)};
-    };
-    Spd spd;
-    std::vector<Policy> ref;  // insertion order
-    auto add_random = [&]() {
-      Selector s;
-      s.local = rand_range();
-      s.remote = rand_range();
-      const uint8_t protos[] = {0, 0, 6, 17, 132, 1, 135, 47};
-      s.protocol = protos[rng() % 8];
-      if (s.protocol == 6 || s.protocol == 17 || s.protocol == 132) {
-        if (rng() % 2) s.local_port = rand_small(12);
-        if (rng() % 2) s.remote_port = rand_small(12);
-      } else if (s.protocol == 1) {
-        if (rng() % 2) s.icmp_type = rand_small(6);
-        if (rng() % 2) s.icmp_code = rand_small(3);
-      } else if (s.protocol == 135 && rng() % 2) {
-        s.mh_type = rand_small(6);
-      }
-      Policy p = policy(rng() % 4 ? Direction::Outbound : Direction::Inbound, s, Action::Bypass,
-                        static_cast<uint32_t>(rng() % 6));
-      auto id = spd.add(p);
-      ASSERT_TRUE(id);
-      p.id = *id;
-      ref.push_back(p);
-    };
+    RandomTable t{rng, IpFamily::V4, rand_addr, 6, {0, 0, 6, 17, 132, 1, 135, 47}, 12, 4, 6};
     auto check = [&](int rounds) {
       for (int i = 0; i < rounds; ++i) {
         wire::FlowKey f;
         f.family = IpFamily::V4;
-        if (!ref.empty() && rng() % 5 != 0) {  // inside some policy's ranges
-          const Selector& s = ref[rng() % ref.size()].selector;
+        if (!t.ref.empty() && rng() % 5 != 0) {  // inside some policy's ranges
+          const Selector& s = t.ref[rng() % t.ref.size()].selector;
           auto pick = [&](const AddressRange& r) {
             uint32_t lo = load_be32(r.first.data()), hi = load_be32(r.last.data());
             return lo + static_cast<uint32_t>(rng() % (uint64_t{hi} - lo + 1));
@@ -419,34 +399,26 @@ TEST(Spd, Ipv4ClassifierUnderChurnBothFilters) {
         f.ports_opaque = rng() % 8 == 0;
         if (f.ports_opaque) f.src_port = f.dst_port = 0;
         for (Direction dir : {Direction::Inbound, Direction::Outbound}) {
-          PolicyId want = kNoPolicy;
-          uint32_t want_prio = 0;
-          for (const Policy& p : ref) {
-            if (p.direction != dir || !p.selector.matches(f, dir == Direction::Outbound)) continue;
-            if (want == kNoPolicy || p.priority < want_prio) want = p.id, want_prio = p.priority;
-          }
-          const Policy* fast = spd.lookup_uncached(dir, f);
-          const Policy* lin = spd.lookup_linear(dir, f);
+          const PolicyId want = t.want(dir, f);
+          const Policy* fast = t.spd.lookup_uncached(dir, f);
+          const Policy* lin = t.spd.lookup_linear(dir, f);
           ASSERT_EQ(want, fast ? fast->id : kNoPolicy) << "simd " << simd << " round " << i;
           ASSERT_EQ(want, lin ? lin->id : kNoPolicy) << "simd " << simd << " round " << i;
         }
       }
     };
-    for (int i = 0; i < 3000; ++i) add_random();
+    for (int i = 0; i < 3000; ++i) t.add_random();
     check(2000);
-    while (ref.size() > 200) {  // most of them, in random order
-      size_t k = rng() % ref.size();
-      ASSERT_TRUE(spd.remove(ref[k].id));
-      ref.erase(ref.begin() + static_cast<long>(k));
-      if (ref.size() % 700 == 0) check(200);
+    while (t.ref.size() > 200) {  // most of them, in random order
+      t.remove_random();
+      if (t.ref.size() % 700 == 0) check(200);
     }
     check(2000);
-    for (int i = 0; i < 1500; ++i) add_random();
+    for (int i = 0; i < 1500; ++i) t.add_random();
     check(2000);
-    spd.clear();
-    ref.clear();
+    t.clear();
     check(50);
-    for (int i = 0; i < 300; ++i) add_random();
+    for (int i = 0; i < 300; ++i) t.add_random();
     check(1000);
   }
   detail::TableV4::set_simd(true);
