@@ -155,6 +155,11 @@ class XcbcEngine final : public MacEngine {
 }  // namespace
 
 std::unique_ptr<MacEngine> make_hmac_engine(const char* digest) {
+  if (auto engine = make_sha_hmac_engine(digest)) return engine;
+  return make_evp_hmac_engine(digest);
+}
+
+std::unique_ptr<MacEngine> make_evp_hmac_engine(const char* digest) {
   auto engine = std::make_unique<EvpMacEngine>(hmac_prototype(digest));
   if (!engine->ok()) return nullptr;
   return engine;
