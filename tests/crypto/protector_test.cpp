@@ -90,6 +90,46 @@ TEST_P(ProtectorRoundTrip, SealOpenAndTamper) {
   }
 }
 
+// One-way protectors (what IKE builds per message) produce and accept exactly what a
+// two-way one does, and refuse the direction they were not keyed for.
+TEST_P(ProtectorRoundTrip, OneWayProtectorsMatchTwoWay) {
+  const Combo c = GetParam();
+  auto sizes = key_sizes(c.encr, c.bits, c.integ);
+  ASSERT_TRUE(sizes) << sizes.error().message;
+  Bytes keymat = pattern(sizes->encr_keymat, 3);
+  Bytes integ_key = pattern(sizes->integ_key, 77);
+  auto both = make_protector(c.encr, c.bits, keymat, c.integ, integ_key);
+  auto seal_only = make_protector(c.encr, c.bits, keymat, c.integ, integ_key, ProtectorUse::SealOnly);
+  auto open_only = make_protector(c.encr, c.bits, keymat, c.integ, integ_key, ProtectorUse::OpenOnly);
+  ASSERT_TRUE(both && seal_only && open_only);
+  Protector& b = **both;
+  Protector& s = **seal_only;
+  Protector& o = **open_only;
+  const Bytes aad = pattern(8, 9);
+  const Bytes iv = pattern(s.iv_size(), 4);
+  const Bytes trailer = s.is_aead() ? Bytes{} : Bytes{0, 0, 0, 7};
+  const Bytes plain = pattern(64, 21);
+
+  Bytes by_both = plain, icv_both(b.icv_size());
+  Bytes by_seal = plain, icv_seal(s.icv_size());
+  ASSERT_TRUE(b.seal(aad, iv, by_both, trailer, icv_both));
+  ASSERT_TRUE(s.seal(aad, iv, by_seal, trailer, icv_seal));
+  EXPECT_EQ(by_seal, by_both);
+  EXPECT_EQ(icv_seal, icv_both);
+
+  Bytes t1 = by_seal;
+  ASSERT_TRUE(o.open(aad, iv, t1, trailer, icv_seal));
+  EXPECT_EQ(t1, plain);
+  Bytes t2 = by_seal;
+  ASSERT_TRUE(b.open(aad, iv, t2, trailer, icv_seal));
+  EXPECT_EQ(t2, plain);
+
+  Bytes t3 = by_seal;
+  EXPECT_FALSE(s.open(aad, iv, t3, trailer, icv_seal));
+  Bytes t4 = plain, icv4(o.icv_size());
+  EXPECT_FALSE(o.seal(aad, iv, t4, trailer, icv4));
+}
+
 INSTANTIATE_TEST_SUITE_P(
     All, ProtectorRoundTrip,
     testing::Values(

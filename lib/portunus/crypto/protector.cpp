@@ -50,11 +50,11 @@ class AeadProtector final : public Protector {
  public:
   AeadProtector(bool gmac, size_t icv_size) : Protector(kAeadIvSize, 1, icv_size), gmac_(gmac) {}
 
-  bool init(const EVP_CIPHER* cipher, BytesView key, BytesView salt) {
+  bool init(const EVP_CIPHER* cipher, BytesView key, BytesView salt, ProtectorUse use) {
     std::memcpy(nonce_, salt.data(), kAeadSaltSize);
-    enc_ = make_keyed_ctx(cipher, key, 1);
-    dec_ = make_keyed_ctx(cipher, key, 0);
-    return enc_ && dec_;
+    if (use != ProtectorUse::OpenOnly && !(enc_ = make_keyed_ctx(cipher, key, 1))) return false;
+    if (use != ProtectorUse::SealOnly && !(dec_ = make_keyed_ctx(cipher, key, 0))) return false;
+    return true;
   }
 
   ~AeadProtector() override { OPENSSL_cleanse(nonce_, sizeof nonce_); }
@@ -65,7 +65,7 @@ class AeadProtector final : public Protector {
 
   bool seal(BytesView aad, BytesView iv, MutBytes text, BytesView trailer, MutBytes icv) override {
     if (iv.size() != kAeadIvSize || icv.size() != icv_size_ || !trailer.empty()) return false;
-    if (text.size() > kMaxText || aad.size() > kMaxText) return false;
+    if (text.size() > kMaxText || aad.size() > kMaxText || !enc_) return false;
     EVP_CIPHER_CTX* ctx = enc_.get();
     if (!start(ctx, iv, 1) || !feed(ctx, aad, iv, text)) return false;
     uint8_t tail[kAeadTagSize];
@@ -82,7 +82,7 @@ class AeadProtector final : public Protector {
 
   bool open(BytesView aad, BytesView iv, MutBytes text, BytesView trailer, BytesView icv) override {
     if (iv.size() != kAeadIvSize || icv.size() != icv_size_ || !trailer.empty()) return false;
-    if (text.size() > kMaxText || aad.size() > kMaxText) return false;
+    if (text.size() > kMaxText || aad.size() > kMaxText || !dec_) return false;
     EVP_CIPHER_CTX* ctx = dec_.get();
     if (!start(ctx, iv, 0) || !feed(ctx, aad, iv, text)) return false;
     // OpenSSL compares the tag in constant time inside Final.
@@ -128,8 +128,8 @@ class AeadProtector final : public Protector {
 // aad | iv | ciphertext | trailer (encrypt-then-MAC, RFC 4303 3.3.2, RFC 7296 3.14).
 class CipherIntegProtector final : public Protector {
  public:
-  CipherIntegProtector(size_t iv_size, size_t block_size, bool ctr)
-      : Protector(iv_size, block_size, 0), ctr_(ctr) {}
+  CipherIntegProtector(size_t iv_size, size_t block_size, bool ctr, ProtectorUse use)
+      : Protector(iv_size, block_size, 0), ctr_(ctr), use_(use) {}
 
   ~CipherIntegProtector() override { OPENSSL_cleanse(ctr_block_, sizeof ctr_block_); }
   CipherIntegProtector(const CipherIntegProtector&) = delete;
@@ -137,9 +137,10 @@ class CipherIntegProtector final : public Protector {
 
   bool init_cipher(const EVP_CIPHER* cipher, BytesView key, BytesView ctr_nonce) {
     if (ctr_) std::memcpy(ctr_block_, ctr_nonce.data(), 4);
-    enc_ = make_keyed_ctx(cipher, key, 1);
-    dec_ = make_keyed_ctx(cipher, key, 0);
-    return enc_ && dec_;
+    has_cipher_ = true;
+    if (use_ != ProtectorUse::OpenOnly && !(enc_ = make_keyed_ctx(cipher, key, 1))) return false;
+    if (use_ != ProtectorUse::SealOnly && !(dec_ = make_keyed_ctx(cipher, key, 0))) return false;
+    return true;
   }
   void set_integrity(std::unique_ptr<Integrity> integ) {
     integ_ = std::move(integ);
@@ -149,16 +150,16 @@ class CipherIntegProtector final : public Protector {
   bool is_aead() const override { return false; }
 
   bool seal(BytesView aad, BytesView iv, MutBytes text, BytesView trailer, MutBytes icv) override {
-    if (!check(iv, text, icv.size())) return false;
-    if (enc_ && !crypt(enc_.get(), 1, iv, text)) return false;
+    if (!check(iv, text, icv.size()) || use_ == ProtectorUse::OpenOnly) return false;
+    if (has_cipher_ && !crypt(enc_.get(), 1, iv, text)) return false;
     return !integ_ || integ_->compute({aad, iv, BytesView(text), trailer}, icv);
   }
 
   bool open(BytesView aad, BytesView iv, MutBytes text, BytesView trailer, BytesView icv) override {
-    if (!check(iv, text, icv.size())) return false;
+    if (!check(iv, text, icv.size()) || use_ == ProtectorUse::SealOnly) return false;
     // Verify before decrypting: nothing of an unauthenticated message is processed.
     if (integ_ && !integ_->verify({aad, iv, BytesView(text), trailer}, icv)) return false;
-    return !enc_ || crypt(dec_.get(), 0, iv, text);
+    return !has_cipher_ || crypt(dec_.get(), 0, iv, text);
   }
 
  private:
@@ -189,6 +190,8 @@ class CipherIntegProtector final : public Protector {
   }
 
   bool ctr_;
+  ProtectorUse use_;
+  bool has_cipher_ = false;  // false for ENCR_NULL
   uint8_t ctr_block_[16] = {};
   CipherCtxPtr enc_;
   CipherCtxPtr dec_;
@@ -315,12 +318,13 @@ Result<KeySizes> key_sizes(EncrId encr, unsigned key_bits, IntegId integ) {
 }
 
 Result<std::unique_ptr<Protector>> make_protector(EncrId encr, unsigned key_bits, BytesView encr_keymat,
-                                                  IntegId integ, BytesView integ_key) {
+                                                  IntegId integ, BytesView integ_key, ProtectorUse use) {
   auto sizes = key_sizes(encr, key_bits, integ);
   if (!sizes) return Unexpected(sizes.error());
-  const std::string label = transform_label(encr, key_bits);
+  // Built only for an error message: the IKE path makes a protector per message.
+  auto label = [&] { return transform_label(encr, key_bits); };
   if (encr_keymat.size() != sizes->encr_keymat) {
-    return make_error(label + " needs " + std::to_string(sizes->encr_keymat) +
+    return make_error(label() + " needs " + std::to_string(sizes->encr_keymat) +
                       " octets of key material, got " + std::to_string(encr_keymat.size()));
   }
   if (integ_key.size() != sizes->integ_key) {
@@ -343,14 +347,14 @@ Result<std::unique_ptr<Protector>> make_protector(EncrId encr, unsigned key_bits
 
   if (info.aead) {
     auto p = std::make_unique<AeadProtector>(encr == EncrId::NullAuthAesGmac, info.icv_size);
-    if (!p->init(cipher, key, salt)) {
-      return make_error("cannot key " + label + ": " + detail::last_openssl_error());
+    if (!p->init(cipher, key, salt, use)) {
+      return make_error("cannot key " + label() + ": " + detail::last_openssl_error());
     }
     return std::unique_ptr<Protector>(std::move(p));
   }
-  auto p = std::make_unique<CipherIntegProtector>(info.iv_size, info.block_size, encr == EncrId::AesCtr);
+  auto p = std::make_unique<CipherIntegProtector>(info.iv_size, info.block_size, encr == EncrId::AesCtr, use);
   if (cipher && !p->init_cipher(cipher, key, salt)) {
-    return make_error("cannot key " + label + ": " + detail::last_openssl_error());
+    return make_error("cannot key " + label() + ": " + detail::last_openssl_error());
   }
   if (integ != IntegId::None) {
     auto mac = make_integrity(integ, integ_key);

@@ -55,7 +55,13 @@ struct KeySizes {
 // key_bits is 0 for fixed-size transforms. Error for unknown or disallowed combinations.
 Result<KeySizes> key_sizes(EncrId encr, unsigned key_bits, IntegId integ);
 
+// Which of seal / open a protector will serve. A one-way protector keys only that
+// direction's cipher context (half the key schedules and memory); the other call fails.
+// IKE builds one per message and uses it one way.
+enum class ProtectorUse : uint8_t { SealAndOpen, SealOnly, OpenOnly };
+
 Result<std::unique_ptr<Protector>> make_protector(EncrId encr, unsigned key_bits, BytesView encr_keymat,
-                                                  IntegId integ, BytesView integ_key);
+                                                  IntegId integ, BytesView integ_key,
+                                                  ProtectorUse use = ProtectorUse::SealAndOpen);
 
 }  // namespace portunus::crypto

@@ -193,8 +193,12 @@ struct IkeSa {
   std::optional<Instant> registered_wake;
 
   uint64_t our_spi() const { return initiator ? spi_i : spi_r; }
-  std::unique_ptr<crypto::Protector> out_protector() const { return keys.protector(initiator); }
-  std::unique_ptr<crypto::Protector> in_protector() const { return keys.protector(!initiator); }
+  std::unique_ptr<crypto::Protector> out_protector() const {
+    return keys.protector(initiator, crypto::ProtectorUse::SealOnly);
+  }
+  std::unique_ptr<crypto::Protector> in_protector() const {
+    return keys.protector(!initiator, crypto::ProtectorUse::OpenOnly);
+  }
   ChildSa* child_by_spi_in(uint32_t spi) {
     for (auto& c : children)
       if (c.spi_in == spi) return &c;

@@ -55,9 +55,9 @@ Result<IkeSaKeys> split_ike_keys(const Algorithms& alg, BytesView skeyseed, Byte
 
 }  // namespace
 
-std::unique_ptr<crypto::Protector> IkeSaKeys::protector(bool from_initiator) const {
+std::unique_ptr<crypto::Protector> IkeSaKeys::protector(bool from_initiator, crypto::ProtectorUse use) const {
   auto p = crypto::make_protector(alg.encr, alg.encr_key_bits, from_initiator ? sk_ei : sk_er, alg.integ,
-                                  from_initiator ? sk_ai : sk_ar);
+                                  from_initiator ? sk_ai : sk_ar, use);
   if (!p) return nullptr;
   return std::move(*p);
 }

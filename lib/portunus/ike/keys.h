@@ -33,7 +33,9 @@ struct IkeSaKeys {
   // original responder (SK_er/SK_ar), built per message. IKE messages are rare (a few per
   // SA per minute), while an idle cipher context costs kilobytes (OpenSSL GCM: ~2.6 KiB),
   // so keeping only the keys is what makes 100,000 IKE SAs affordable. Null on failure.
-  std::unique_ptr<crypto::Protector> protector(bool from_initiator) const;
+  // A message is either sealed or opened, so `use` keys only that direction's context.
+  std::unique_ptr<crypto::Protector> protector(
+      bool from_initiator, crypto::ProtectorUse use = crypto::ProtectorUse::SealAndOpen) const;
 };
 
 // SKEYSEED = prf(Ni | Nr, g^ir); {SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi, SK_pr} =
