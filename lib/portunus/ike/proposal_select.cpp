@@ -47,18 +47,34 @@ bool none_when_absent(TransformType t, ProposalKind kind) {
   return t == TransformType::Ke && kind == ProposalKind::ChildSa;
 }
 
-// The transforms of one type, in proposal order; the implied NONE if absent and allowed.
-std::vector<Transform> of_type(const Proposal& p, TransformType t, ProposalKind kind) {
-  std::vector<Transform> out;
-  for (const Transform& x : p.transforms)
-    if (x.type == t) out.push_back(x);
-  if (out.empty() && none_when_absent(t, kind)) out.push_back(Transform{t, 0, 0});
-  return out;
-}
+// The transforms of one type, in proposal order, then the implied NONE if the type is
+// absent and absence means NONE. A view over the proposal: selection runs on every
+// IKE_SA_INIT and CREATE_CHILD_SA, and copying each type's list cost a heap allocation a time.
+class OfType {
+ public:
+  OfType(const Proposal& p, TransformType t, ProposalKind kind) : p_(&p), type_(t) {
+    for (const Transform& x : p.transforms) present_ = present_ || x.type == t;
+    implied_none_ = !present_ && none_when_absent(t, kind);
+  }
+  bool empty() const { return !present_ && !implied_none_; }
+  // Calls f on each transform in order until it returns true; whether one did.
+  template <typename F>
+  bool any(F f) const {
+    if (implied_none_) return f(Transform{type_, 0, 0});
+    for (const Transform& x : p_->transforms)
+      if (x.type == type_ && f(x)) return true;
+    return false;
+  }
+  bool contains(const Transform& t) const {
+    return t.type == type_ && any([&](const Transform& x) { return x == t; });
+  }
 
-bool contains(const std::vector<Transform>& v, const Transform& t) {
-  return std::find(v.begin(), v.end(), t) != v.end();
-}
+ private:
+  const Proposal* p_;
+  TransformType type_;
+  bool present_ = false;
+  bool implied_none_ = false;
+};
 
 }  // namespace
 
@@ -91,8 +107,7 @@ bool proposal_well_formed(const Proposal& p, ProposalKind kind, bool check_spi_s
   const bool is_ike = kind != ProposalKind::ChildSa;
   if (is_ike != has_type(p, TransformType::Prf)) return false;  // PRF only, and always, for IKE
   if (is_ike && has_type(p, TransformType::Esn)) return false;
-  auto integ = of_type(p, TransformType::Integ, kind);
-  bool integ_real = std::any_of(integ.begin(), integ.end(), [](const Transform& t) { return t.id != 0; });
+  bool integ_real = OfType(p, TransformType::Integ, kind).any([](const Transform& t) { return t.id != 0; });
   // RFC 5282 8: with an AEAD the integrity transform is absent or NONE. Without one we
   // insist on real integrity for ESP too (RFC 8221: encryption without authentication
   // MUST NOT be used); a NONE offered beside real ones is simply never chosen.
@@ -100,8 +115,7 @@ bool proposal_well_formed(const Proposal& p, ProposalKind kind, bool check_spi_s
   if (aead == 0 && !integ_real) return false;
   if (is_ike) {
     // KE is mandatory for IKE (3.3.3); NONE beside real groups is never chosen.
-    auto ke = of_type(p, TransformType::Ke, kind);
-    if (std::none_of(ke.begin(), ke.end(), [](const Transform& t) { return t.id != 0; })) return false;
+    if (!OfType(p, TransformType::Ke, kind).any([](const Transform& t) { return t.id != 0; })) return false;
   }
   return true;
 }
@@ -112,14 +126,14 @@ namespace {
 std::optional<Proposal> match_pair(const Proposal& offered, const Proposal& configured, ProposalKind kind,
                                    bool prefer_offered, std::optional<crypto::KeGroup> received_ke) {
   // Both are well formed, so all their ENCR transforms are of one kind.
-  const bool aead = is_aead_encr(of_type(offered, TransformType::Encr, kind).front().id);
+  const bool aead = is_aead_encr(transform_id(offered, TransformType::Encr).value_or(0));
   Proposal out;
   out.number = offered.number;
   out.protocol = offered.protocol;
   out.spi = offered.spi;
   for (TransformType type : kTypes) {
-    auto off = of_type(offered, type, kind);
-    auto conf = of_type(configured, type, kind);
+    const OfType off(offered, type, kind);
+    const OfType conf(configured, type, kind);
     if (off.empty() && conf.empty()) continue;  // a type neither side uses (PRF for ESP, ...)
     const auto& pref = prefer_offered ? off : conf;
     const auto& other = prefer_offered ? conf : off;
@@ -129,10 +143,15 @@ std::optional<Proposal> match_pair(const Proposal& offered, const Proposal& conf
     std::optional<Transform> pick;
     if (type == TransformType::Ke && received_ke) {
       Transform wanted{TransformType::Ke, static_cast<uint16_t>(*received_ke), 0};
-      if (contains(off, wanted) && contains(conf, wanted)) pick = wanted;
+      if (off.contains(wanted) && conf.contains(wanted)) pick = wanted;
     }
-    for (size_t i = 0; !pick && i < pref.size(); ++i)
-      if (contains(other, pref[i]) && !(none_forbidden && pref[i].id == 0)) pick = pref[i];
+    if (!pick) {
+      pref.any([&](const Transform& t) {
+        if (!other.contains(t) || (none_forbidden && t.id == 0)) return false;
+        pick = t;
+        return true;
+      });
+    }
     if (!pick) return std::nullopt;
     // Echo a type only if the initiator sent it (an implied NONE stays implied).
     if (has_type(offered, type)) out.transforms.push_back(*pick);
@@ -197,12 +216,12 @@ Expected<Proposal, ProposalReplyError> validate_selected_proposal(std::span<cons
     if (std::count_if(r.transforms.begin(), r.transforms.end(),
                       [&](const Transform& x) { return x.type == t.type; }) > 1)
       return Unexpected(E::DuplicateType);
-    if (!contains(of_type(*sent, t.type, kind), t)) return Unexpected(E::NotOffered);
+    if (!OfType(*sent, t.type, kind).contains(t)) return Unexpected(E::NotOffered);
   }
   for (TransformType type : kTypes) {
     if (!has_type(*sent, type) || has_type(r, type)) continue;
     // Omitting a type is the same as choosing NONE, which is fine only if NONE was offered.
-    if (!none_when_absent(type, kind) || !contains(of_type(*sent, type, kind), Transform{type, 0, 0}))
+    if (!none_when_absent(type, kind) || !OfType(*sent, type, kind).contains(Transform{type, 0, 0}))
       return Unexpected(E::MissingType);
   }
   if (!proposal_well_formed(r, kind)) return Unexpected(E::Malformed);
