@@ -490,5 +490,118 @@ TEST(Sad, UnknownAlgorithmAndRekeyAndRemoval) {
   EXPECT_EQ(pair.b().inbound(pkt, 0).reason, DiscardReason::NoSa);
 }
 
+// The outbound flow cache (flow -> policy, SA) must never answer from before a change: each
+// policy add/remove/clear and SA install/remove is seen by the very next packet of a flow
+// that the cache already holds.
+OutboundResult send(Pair& pair, uint16_t dport = 80) {
+  PacketSpec spec;
+  spec.dport = dport;
+  PacketBuffer pkt = pair.packet(make_packet(spec));
+  return pair.a().outbound(pkt, 0);
+}
+
+TEST(FlowCache, PolicyChangesReachTheNextPacket) {
+  Pair pair(PairSetup{});
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(send(pair).policy, pair.policy_a());
+  Policy block;
+  block.direction = Direction::Outbound;
+  block.selector = net_selector(IpFamily::V4, true);
+  block.action = Action::Discard;
+  block.priority = 1;
+  auto id = pair.a().add_policy(block);
+  ASSERT_TRUE(id);
+  OutboundResult r = send(pair);
+  EXPECT_EQ(r.reason, DiscardReason::PolicyDiscard);
+  EXPECT_EQ(r.policy, *id);
+  ASSERT_TRUE(pair.a().remove_policy(*id));
+  r = send(pair);
+  EXPECT_EQ(r.verdict, Verdict::Protected);
+  EXPECT_EQ(r.policy, pair.policy_a());
+  Policy pass = block;
+  pass.action = Action::Bypass;
+  auto bypass = pair.a().add_policy(pass);
+  ASSERT_TRUE(bypass);
+  EXPECT_EQ(send(pair).verdict, Verdict::Bypass);
+  pair.a().spd().clear();
+  EXPECT_EQ(send(pair).reason, DiscardReason::NoPolicy);
+}
+
+TEST(FlowCache, ManyFlowsKeepTheirOwnPolicy) {
+  // More flows than cache slots, differing only in the destination port: flows of both
+  // policies share slots, and none may take the other's answer.
+  Pair pair(PairSetup{});
+  Policy block;
+  block.direction = Direction::Outbound;
+  block.selector = net_selector(IpFamily::V4, true);
+  block.selector.protocol = wire::ipproto::kUdp;
+  block.selector.remote_port = {1101, 1200};
+  block.action = Action::Discard;
+  block.priority = 1;
+  ASSERT_TRUE(pair.a().add_policy(block));
+  for (int round = 0; round < 3; ++round) {
+    for (uint16_t port = 1001; port <= 1200; ++port) {
+      OutboundResult r = send(pair, port);
+      if (port <= 1100) {
+        EXPECT_EQ(r.verdict, Verdict::Protected) << port;
+      } else {
+        EXPECT_EQ(r.reason, DiscardReason::PolicyDiscard) << port;
+      }
+    }
+  }
+}
+
+TEST(FlowCache, SaChangesReachTheNextPacket) {
+  Pair pair(PairSetup{});
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(send(pair).spi, kSpi);
+  auto fresh = pair.a().install_sa(pair.params(Direction::Outbound, 0x2222), 0);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(send(pair).spi, 0x2222u);  // rekeyed: the new SA at once
+  ASSERT_TRUE(pair.a().remove_sa(*fresh));
+  EXPECT_EQ(send(pair).spi, kSpi);
+  ASSERT_TRUE(pair.a().remove_sa(pair.sa_a()));
+  EXPECT_EQ(send(pair).verdict, Verdict::NeedsSa);
+  EXPECT_EQ(send(pair).verdict, Verdict::NeedsSa);  // not cached while there is no SA
+  ASSERT_TRUE(pair.a().install_sa(pair.params(Direction::Outbound, 0x3333), 0));
+  EXPECT_EQ(send(pair).spi, 0x3333u);
+  pair.a().sad().clear();
+  EXPECT_EQ(send(pair).verdict, Verdict::NeedsSa);
+}
+
+TEST(FlowCache, TransportSaChosenPerDestination) {
+  // No reqid, transport mode: the SA depends on the packet's destination, so two flows of the
+  // same policy keep two SAs.
+  auto rng = crypto::make_deterministic_random(3);
+  EngineConfig config;
+  config.random = rng.get();
+  Engine e(config);
+  Policy p;
+  p.direction = Direction::Outbound;
+  p.selector = Selector::any(IpFamily::V4);
+  p.action = Action::Protect;
+  p.mode = Mode::Transport;
+  ASSERT_TRUE(e.add_policy(p));
+  for (uint32_t i = 0; i < 2; ++i) {
+    SaParams s;
+    s.direction = Direction::Outbound;
+    s.spi = 0x1000 + i;
+    s.mode = Mode::Transport;
+    s.local = ip("10.0.0.1");
+    s.remote = i == 0 ? ip("10.0.1.1") : ip("10.0.1.2");
+    s.encr = crypto::EncrId::AesGcm16;
+    s.encr_key_bits = 128;
+    s.encr_keymat = SecureBytes(rng->bytes(20));
+    ASSERT_TRUE(e.install_sa(std::move(s), 0));
+  }
+  Bytes storage(4096);
+  for (int round = 0; round < 3; ++round) {
+    for (uint32_t i = 0; i < 2; ++i) {
+      PacketSpec spec;
+      spec.dst = i == 0 ? ip("10.0.1.1") : ip("10.0.1.2");
+      PacketBuffer pkt = PacketBuffer::copy_into(storage, 256, make_packet(spec));
+      EXPECT_EQ(e.outbound(pkt, 0).spi, 0x1000 + i);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace portunus::ipsec

@@ -217,6 +217,20 @@ class Engine {
   std::vector<std::pair<PolicyId, Seconds>> acquiring_;   // policies with an Acquire pending
   std::vector<std::pair<PolicyId, Seconds>> dummy_next_;  // policy -> next dummy packet due
 
+  // Outbound flow cache in front of the SPD and the SAD: flow -> (policy, SA), so that a
+  // repeated flow costs one probe instead of an SPD lookup and an SA lookup. An entry is
+  // valid only while neither the SPD nor the SAD generation has changed since it was made
+  // (every policy add/remove/clear and every SA install/remove/expiry bumps one), so a new
+  // policy or SA is seen by the very next packet. Filled for policies that resolved fully:
+  // BYPASS, DISCARD, and PROTECT with an SA (NEEDS_SA is decided again per packet).
+  struct FlowCacheEntry {
+    uint64_t spd_generation = 0;  // never matches: the SPD starts at 1
+    uint64_t sad_generation = 0;
+    std::array<uint64_t, 5> key{};
+    const Policy* policy = nullptr;
+    Sa* sa = nullptr;
+  };
+  std::array<FlowCacheEntry, 64> flow_cache_{};
   // Outbound fast path: policy -> SA, valid while the SAD generation is unchanged (policy ids
   // are never reused). Only for policies whose SA does not depend on the packet (reqid or
   // tunnel mode).

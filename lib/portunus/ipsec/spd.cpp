@@ -233,7 +233,6 @@ struct Spd::Impl {
   detail::TableV4 v4[2];  // [direction]
   PolicyId next_id = 1;
   uint64_t next_seq = 0;
-  uint64_t generation = 1;
   bool cache_on = true;
   mutable std::vector<CacheEntry> cache = std::vector<CacheEntry>(kCacheSize);
 
@@ -325,7 +324,7 @@ Result<PolicyId> Spd::add(Policy p) {
     impl_->table4(p.direction).add(r4);
     PolicyId id = p.id;
     impl_->entries.emplace(id, std::move(e));
-    ++impl_->generation;
+    ++generation_;
     return id;
   }
   auto llen = static_cast<uint8_t>(quantize(covering_prefix(r.lf, r.ll, v4), v4));
@@ -345,7 +344,7 @@ Result<PolicyId> Spd::add(Policy p) {
   }
   PolicyId id = p.id;
   impl_->entries.emplace(id, std::move(e));
-  ++impl_->generation;
+  ++generation_;
   return id;
 }
 
@@ -363,7 +362,7 @@ bool Spd::remove(PolicyId id) {
         bucket.end());
   }
   impl_->entries.erase(it);
-  ++impl_->generation;
+  ++generation_;
   return true;
 }
 
@@ -372,7 +371,7 @@ void Spd::clear() {
   for (auto& d : impl_->tables)
     for (auto& t : d) t.tuples.clear();
   for (auto& t : impl_->v4) t.clear();
-  ++impl_->generation;
+  ++generation_;
 }
 
 size_t Spd::size() const { return impl_->entries.size(); }
@@ -453,9 +452,9 @@ const Policy* Spd::lookup(Direction dir, const wire::FlowKey& flow) const {
                k.w[4] * 0xff51afd7ed558ccdULL;
   h = (h ^ (h >> 32)) * 0x9e3779b97f4a7c15ULL;
   CacheEntry& c = impl_->cache[h >> (64 - kCacheBits)];
-  if (c.generation == impl_->generation && c.key.w == k.w) return c.policy;
+  if (c.generation == generation_ && c.key.w == k.w) return c.policy;
   const Policy* p = lookup_uncached(dir, flow);
-  c.generation = impl_->generation;
+  c.generation = generation_;
   c.key = k;
   c.policy = p;
   return p;

@@ -53,9 +53,14 @@ class Spd {
 
   void set_cache_enabled(bool on);
 
+  // Changes on every add, remove and clear: a cache of lookup results (the Engine's flow
+  // cache) compares it to know it is still valid. Inline: read on every outbound packet.
+  uint64_t generation() const { return generation_; }
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  uint64_t generation_ = 1;  // never 0, so that a zeroed cache entry never matches
 };
 
 }  // namespace portunus::ipsec
