@@ -66,8 +66,8 @@ TEST(EngineHandshake, PskX25519AesGcmEstablishesIkeAndChildSa) {
   EXPECT_EQ(p.a.sent.size() + p.b.sent.size(), 4u);
 }
 
-// The log line operators grep for: connection, addresses, identities and both SPIs.
-TEST(EngineHandshake, EstablishedEventNamesPeersAndSpis) {
+// The log lines operators grep for: connection, addresses, identities and the SPIs.
+TEST(EngineHandshake, EstablishedEventsNamePeersAndSpis) {
   EnginePair p(default_pair());
   ASSERT_TRUE(p.a.engine.initiate("home", "", p.now).has_value());
   p.run();
@@ -83,6 +83,19 @@ TEST(EngineHandshake, EstablishedEventNamesPeersAndSpis) {
   for (const auto& e : p.a.events) {
     if (e.kind != EventKind::IkeSaEstablished) continue;
     EXPECT_EQ(e.message, expected);
+    ++found;
+  }
+  EXPECT_EQ(found, 1);
+
+  ASSERT_EQ(p.ia.active.size(), 1u);
+  const auto& child = p.ia.active.begin()->second;
+  std::snprintf(spis, sizeof spis, "%08x_i %08x_o", child.spi_in, child.spi_out);
+  const std::string child_expected =
+      std::string("CHILD_SA net {1} established with SPIs ") + spis + " (tunnel)";
+  found = 0;
+  for (const auto& e : p.a.events) {
+    if (e.kind != EventKind::ChildSaEstablished) continue;
+    EXPECT_EQ(e.message, child_expected);
     ++found;
   }
   EXPECT_EQ(found, 1);

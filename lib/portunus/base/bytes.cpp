@@ -15,6 +15,11 @@ std::string hex_encode(BytesView data) {
   return out;
 }
 
+void append_hex(std::string& out, uint64_t v, unsigned digits) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (unsigned i = digits; i-- > 0;) out.push_back(i >= 16 ? '0' : kDigits[(v >> (4 * i)) & 0x0f]);
+}
+
 static int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;

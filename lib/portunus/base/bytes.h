@@ -18,6 +18,8 @@ inline BytesView as_bytes(std::string_view s) {
 }
 
 std::string hex_encode(BytesView data);
+// Appends the low `digits` hex digits of v, zero-padded, lower case (as printf's %0*x).
+void append_hex(std::string& out, uint64_t v, unsigned digits);
 // Accepts upper or lower case, no separators; nullopt on odd length or a non-hex digit.
 std::optional<Bytes> hex_decode(std::string_view hex);
 

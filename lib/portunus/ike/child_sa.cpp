@@ -155,11 +155,16 @@ ChildSa* Engine::Impl::install_child(IkeSa& sa, const ChildConfig* cfg, std::str
   child_spis.insert(spi_in);
   sa.children.push_back(std::move(c));
   ++counters.child_sa_established;
-  char spis[40];
-  snprintf(spis, sizeof spis, "%08x_i %08x_o", spi_in, spi_out);
-  event(replaces ? EventKind::ChildSaRekeyed : EventKind::ChildSaEstablished, &sa,
-        "CHILD_SA " + sa.children.back().name + " {" + std::to_string(reqid) + "} established with SPIs " +
-            spis + (transport ? " (transport)" : " (tunnel)") + (p.udp_encap ? " UDP-encapsulated" : ""),
+  std::string msg;  // one buffer, no printf: this runs in every handshake
+  msg.reserve(96);
+  msg.append("CHILD_SA ").append(sa.children.back().name).append(" {").append(std::to_string(reqid));
+  msg.append("} established with SPIs ");
+  append_hex(msg, spi_in, 8);
+  msg.append("_i ");
+  append_hex(msg, spi_out, 8);
+  msg.append(transport ? "_o (transport)" : "_o (tunnel)");
+  if (p.udp_encap) msg.append(" UDP-encapsulated");
+  event(replaces ? EventKind::ChildSaRekeyed : EventKind::ChildSaEstablished, &sa, std::move(msg),
         sa.children.back().name);
   touch(sa);
   return &sa.children.back();

@@ -375,18 +375,15 @@ void Engine::Impl::established(IkeSa& sa, Instant now) {
   if (sa.nat_local && conn) sa.keepalive_at = now + conn->keepalive_interval;
   // Built in one buffer: a chain of operator+ and snprintf cost ~2% of a responder's
   // handshake in temporaries.
-  auto hex64 = [](std::string& out, uint64_t v) {
-    for (int shift = 60; shift >= 0; shift -= 4) out.push_back("0123456789abcdef"[(v >> shift) & 15]);
-  };
   std::string msg;
   msg.reserve(160);
   msg.append("IKE_SA ").append(sa.connection).append("[").append(std::to_string(sa.id));
   msg.append("] established between ").append(sa.local.addr.to_string()).append("[");
   msg.append(to_string(sa.local_id)).append("]...").append(sa.remote.addr.to_string()).append("[");
   msg.append(to_string(sa.remote_id)).append("] SPIs ");
-  hex64(msg, sa.spi_i);
+  append_hex(msg, sa.spi_i, 16);
   msg.append("_i ");
-  hex64(msg, sa.spi_r);
+  append_hex(msg, sa.spi_r, 16);
   msg.append("_r");
   if (sa.nat_local || sa.nat_remote) msg.append(" (NAT-T)");
   event(EventKind::IkeSaEstablished, &sa, std::move(msg));
