@@ -9,43 +9,24 @@
 // calls, a restart is a struct copy, nothing is allocated. The hash itself is still
 // OpenSSL's (its SHA extensions / AVX2 code); only the RFC 2104 composition is ours.
 //
-// These are OpenSSL's low-level digest functions, deprecated in 3.0 in favour of EVP (they
-// bypass providers, so a FIPS-provider-only build must not use them). Where OpenSSL is built
-// without them (OPENSSL_NO_DEPRECATED_3_0) make_sha_hmac_engine() returns nullptr and the
-// caller falls back to EVP_MAC.
+// sha_functions.h says why OpenSSL's low-level digest functions are fine here; where OpenSSL
+// is built without them make_sha_hmac_engine() returns nullptr and the caller falls back to
+// EVP_MAC.
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include <openssl/crypto.h>
-#include <openssl/opensslconf.h>
-#include <openssl/sha.h>
 
 #include <cstring>
 #include <memory>
 #include <string_view>
 
 #include "portunus/crypto/mac.h"
+#include "portunus/crypto/sha_functions.h"
 
 namespace portunus::crypto::detail {
 
-#ifndef OPENSSL_NO_DEPRECATED_3_0
+#ifdef PORTUNUS_HAVE_SHA_FUNCTIONS
 namespace {
-
-// One SHA function family: its state type, functions, block and output sizes.
-template <typename State, int (*Init)(State*), int (*Update)(State*, const void*, size_t),
-          int (*Final)(unsigned char*, State*), size_t kBlockSize, size_t kOutSize>
-struct Sha {
-  using Ctx = State;
-  static constexpr size_t kBlock = kBlockSize;
-  static constexpr size_t kOut = kOutSize;
-  static bool init(Ctx* c) { return Init(c) == 1; }
-  static bool update(Ctx* c, const void* p, size_t n) { return Update(c, p, n) == 1; }
-  static bool final(unsigned char* out, Ctx* c) { return Final(out, c) == 1; }
-};
-
-using Sha1 = Sha<SHA_CTX, SHA1_Init, SHA1_Update, SHA1_Final, SHA_CBLOCK, SHA_DIGEST_LENGTH>;
-using Sha256 = Sha<SHA256_CTX, SHA256_Init, SHA256_Update, SHA256_Final, SHA256_CBLOCK, SHA256_DIGEST_LENGTH>;
-using Sha384 = Sha<SHA512_CTX, SHA384_Init, SHA384_Update, SHA384_Final, SHA512_CBLOCK, SHA384_DIGEST_LENGTH>;
-using Sha512 = Sha<SHA512_CTX, SHA512_Init, SHA512_Update, SHA512_Final, SHA512_CBLOCK, SHA512_DIGEST_LENGTH>;
 
 template <typename H>
 class ShaHmacEngine final : public MacEngine {
