@@ -386,3 +386,30 @@ nl_ctl_sa_count() {
 
 # nl_ctl_no_sas NAME: the daemon reports no IKE SA (a function, so nl_wait_until re-evaluates it).
 nl_ctl_no_sas() { [ "$(nl_ctl_sa_count "$1")" = 0 ]; }
+
+# nl_charon_sas NAME: established IKE SAs charon NAME lists. nl_charon_up / nl_charon_down
+# NAME: at least one / none (functions, so nl_wait_until re-evaluates them).
+nl_charon_sas() { nl_swanctl "$1" --list-sas 2>/dev/null | grep -c "ESTABLISHED"; }
+nl_charon_up() { [ "$(nl_charon_sas "$1")" -ge 1 ]; }
+nl_charon_down() { [ "$(nl_charon_sas "$1")" = 0 ]; }
+
+# nl_interop_up_and_ping LEFT RIGHT DAEMON CONN CHARON INITIATOR: brings up the tunnel between
+# portunusd DAEMON (connection CONN, netns LEFT, inner address 198.51.100.1) and charon CHARON
+# (child "net", netns RIGHT, 203.0.113.1) from INITIATOR (portunusd | charon), waits until
+# both report it and pings through it both ways. On failure prints the first step that
+# failed and returns 1.
+nl_interop_up_and_ping() {
+  local left=$1 right=$2 daemon=$3 conn=$4 charon=$5 initiator=$6
+  if [ "$initiator" = portunusd ]; then
+    nl_ctl "$daemon" initiate "$conn" >/dev/null 2>&1 || { echo "portunusctl initiate failed"; return 1; }
+  else
+    nl_swanctl "$charon" --initiate --child net --timeout 15 >"$NL_DIR/$charon/initiate.log" 2>&1 ||
+      { echo "swanctl --initiate failed"; return 1; }
+  fi
+  nl_wait_until 10 nl_ctl_established "$daemon" || { echo "portunusd has no established Child SA"; return 1; }
+  nl_wait_until 5 nl_charon_up "$charon" || { echo "charon has no established IKE SA"; return 1; }
+  nl_exec "$left" ping -c 2 -i 0.2 -W 2 -I 198.51.100.1 203.0.113.1 >/dev/null 2>&1 ||
+    { echo "ping left -> right"; return 1; }
+  nl_exec "$right" ping -c 2 -i 0.2 -W 2 -I 203.0.113.1 198.51.100.1 >/dev/null 2>&1 ||
+    { echo "ping right -> left"; return 1; }
+}

@@ -88,8 +88,6 @@ connections {
 CONF
 }
 
-charon_sas() { nl_swanctl "$1" --list-sas 2>/dev/null | grep -c "ESTABLISHED"; }
-charon_up() { [ "$(charon_sas "$1")" -ge 1 ]; }
 log_has() { grep -qi -- "$2" "$1" 2>/dev/null; }
 
 n=0
@@ -156,18 +154,7 @@ scenario() {
   local label="$kind certificates via the intermediate CA, $initiator initiates"
   local why=""
   start_pair $n "left-$cert" "$auth" "right-$cert" "$cauth" pubkey || why="swanctl --load-all failed"
-  if [ -z "$why" ]; then
-    if [ "$initiator" = portunusd ]; then
-      nl_ctl "p$n" initiate cert >/dev/null 2>&1 || why="portunusctl initiate failed"
-    else
-      nl_swanctl "c$n" --initiate --child net --timeout 15 >"$NL_DIR/c$n/initiate.log" 2>&1 ||
-        why="swanctl --initiate failed"
-    fi
-  fi
-  [ -z "$why" ] && { nl_wait_until 10 nl_ctl_established "p$n" || why="portunusd has no established Child SA"; }
-  [ -z "$why" ] && { nl_wait_until 5 charon_up "c$n" || why="charon has no established IKE SA"; }
-  [ -z "$why" ] && { nl_exec "$L" ping -c 2 -i 0.2 -W 2 -I 198.51.100.1 203.0.113.1 >/dev/null 2>&1 || why="ping left -> right"; }
-  [ -z "$why" ] && { nl_exec "$R" ping -c 2 -i 0.2 -W 2 -I 203.0.113.1 198.51.100.1 >/dev/null 2>&1 || why="ping right -> left"; }
+  [ -z "$why" ] && why=$(nl_interop_up_and_ping "$L" "$R" "p$n" cert "c$n" "$initiator")
   # charon names the scheme it verified (ours) and the one it signed with: both must be the
   # one the key type and auth keyword call for (PKCS#1 v1.5 unless rsa/pss).
   local scheme
@@ -212,7 +199,7 @@ revoked() {
     fi
   fi
   [ -z "$why" ] && nl_ctl_established "p$n" && why="portunusd established an SA anyway"
-  [ -z "$why" ] && charon_up "c$n" && why="charon established an SA anyway"
+  [ -z "$why" ] && nl_charon_up "c$n" && why="charon established an SA anyway"
   report "$label" "$why" $n
 }
 
@@ -240,18 +227,7 @@ fragmented() {
   P_EXTRA=()
   C_EXTRA=""
   C_CONN=""
-  if [ -z "$why" ]; then
-    if [ "$initiator" = portunusd ]; then
-      nl_ctl "p$n" initiate cert >/dev/null 2>&1 || why="portunusctl initiate failed"
-    else
-      nl_swanctl "c$n" --initiate --child net --timeout 15 >"$NL_DIR/c$n/initiate.log" 2>&1 ||
-        why="swanctl --initiate failed"
-    fi
-  fi
-  [ -z "$why" ] && { nl_wait_until 10 nl_ctl_established "p$n" || why="portunusd has no established Child SA"; }
-  [ -z "$why" ] && { nl_wait_until 5 charon_up "c$n" || why="charon has no established IKE SA"; }
-  [ -z "$why" ] && { nl_exec "$L" ping -c 2 -i 0.2 -W 2 -I 198.51.100.1 203.0.113.1 >/dev/null 2>&1 || why="ping left -> right"; }
-  [ -z "$why" ] && { nl_exec "$R" ping -c 2 -i 0.2 -W 2 -I 203.0.113.1 198.51.100.1 >/dev/null 2>&1 || why="ping right -> left"; }
+  [ -z "$why" ] && why=$(nl_interop_up_and_ping "$L" "$R" "p$n" cert "c$n" "$initiator")
   local clog=$NL_DIR/c$n/charon.log
   if [ -n "$off" ]; then
     local tx rx

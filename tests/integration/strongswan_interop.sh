@@ -64,9 +64,6 @@ secrets {
 CONF
 }
 
-charon_sas() { nl_swanctl "$1" --list-sas 2>/dev/null | grep -c "ESTABLISHED"; }
-charon_up() { [ "$(charon_sas "$1")" -ge 1 ]; }
-charon_down() { [ "$(charon_sas "$1")" = 0 ]; }
 
 n=0
 passed=0
@@ -95,18 +92,7 @@ scenario() {
   local why=""
   nl_swanctl "c$n" --load-all --noprompt --file "$NL_DIR/c$n/swanctl.conf" >"$NL_DIR/c$n/load.log" 2>&1 ||
     why="swanctl --load-all failed"
-  if [ -z "$why" ]; then
-    if [ "$initiator" = portunusd ]; then
-      nl_ctl "$name" initiate interop >/dev/null 2>&1 || why="portunusctl initiate failed"
-    else
-      nl_swanctl "c$n" --initiate --child net --timeout 15 >"$NL_DIR/c$n/initiate.log" 2>&1 ||
-        why="swanctl --initiate failed"
-    fi
-  fi
-  [ -z "$why" ] && { nl_wait_until 10 nl_ctl_established "$name" || why="portunusd has no established Child SA"; }
-  [ -z "$why" ] && { nl_wait_until 5 charon_up "c$n" || why="charon has no established IKE SA"; }
-  [ -z "$why" ] && { nl_exec "$L" ping -c 2 -i 0.2 -W 2 -I 198.51.100.1 203.0.113.1 >/dev/null 2>&1 || why="ping left -> right"; }
-  [ -z "$why" ] && { nl_exec "$R" ping -c 2 -i 0.2 -W 2 -I 203.0.113.1 198.51.100.1 >/dev/null 2>&1 || why="ping right -> left"; }
+  [ -z "$why" ] && why=$(nl_interop_up_and_ping "$L" "$R" "$name" interop "c$n" "$initiator")
   if [ -z "$why" ]; then
     local reply
     reply=$(nl_udp_send "$L" 203.0.113.1 1234 "interop $n" 2 3) || why="no UDP echo reply"
@@ -121,7 +107,7 @@ scenario() {
       [ -z "$why" ] && { nl_wait_until 5 nl_ctl_no_sas "$name" || why="portunusd kept its SA after charon's Delete"; }
     else
       nl_ctl "$name" terminate interop >/dev/null 2>&1 || why="portunusctl terminate failed"
-      [ -z "$why" ] && { nl_wait_until 5 charon_down "c$n" || why="charon kept its SA after portunusd's Delete"; }
+      [ -z "$why" ] && { nl_wait_until 5 nl_charon_down "c$n" || why="charon kept its SA after portunusd's Delete"; }
     fi
   fi
   nl_stop "$ppid"
