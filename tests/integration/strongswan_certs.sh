@@ -13,7 +13,8 @@
 #   messages go as SKF fragments; charon's log must show it split its own and reassembled ours,
 #   portunusd's counters that it sent and received fragments, and a capture on the veth that
 #   no IKE datagram exceeded 576 octets. And with charon's `fragmentation = no`, both roles:
-#   the handshake still completes and no fragment flows either way.
+#   the handshake still completes and no fragment flows either way. And once over IPv6 outer
+#   addresses with the IPv6 minimum MTU (1280) as fragment size on both sides, both roles.
 # Then revocation: the intermediate's CRL (x509crl/) lists one certificate of each side;
 #   charon initiating with its revoked certificate is refused by portunusd, and portunusd
 #   initiating with its revoked certificate is refused by charon.
@@ -37,6 +38,8 @@ nl_init sscert
 set -e
 
 nl_two_hosts inner
+nl_addr "$L" 2001:db8:1::1/64 eth0
+nl_addr "$R" 2001:db8:1::2/64 eth0
 PKI=$NL_DIR/pki
 "$ROOT/scripts/make-test-certs.sh" "$PKI" >"$NL_DIR/make_certs.log" 2>&1 ||
   nl_fail "make-test-certs.sh failed (see $NL_DIR/make_certs.log)"
@@ -99,17 +102,19 @@ CPID_=""
 P_EXTRA=()  # extra portunusd arguments for the next start_pair
 C_EXTRA=""  # extra charon settings for the next start_pair
 C_CONN=""   # extra keys in charon's connection for the next start_pair
+OUT_L=192.0.2.1  # outer (IKE/ESP) addresses for the next start_pair
+OUT_R=192.0.2.2
 
 # start_pair N PORTUNUS_CERT PORTUNUS_AUTH CHARON_CERT CHARON_AUTH CHARON_REMOTE_AUTH
 start_pair() {
   local name=p$1 cdir=c$1
   mkdir -p "$NL_DIR/$name"
   layout "$NL_DIR/$name" left "$2"
-  write_conf "$NL_DIR/$name/swanctl.conf" 192.0.2.1 192.0.2.2 "$3" "$2" left.portunus.example \
+  write_conf "$NL_DIR/$name/swanctl.conf" "$OUT_L" "$OUT_R" "$3" "$2" left.portunus.example \
     pubkey right.portunus.example 198.51.100.0/24 203.0.113.0/24
   mkdir -p "$NL_DIR/$cdir"
   layout "$NL_DIR/$cdir" right "$4"
-  write_conf "$NL_DIR/$cdir/swanctl.conf" 192.0.2.2 192.0.2.1 "$5" "$4" right.portunus.example \
+  write_conf "$NL_DIR/$cdir/swanctl.conf" "$OUT_R" "$OUT_L" "$5" "$4" right.portunus.example \
     "$6" left.portunus.example 203.0.113.0/24 198.51.100.0/24 "$C_CONN"
   nl_portunusd_start "$L" "$name" "$NL_DIR/$name/swanctl.conf" "${P_EXTRA[@]}"
   PPID_=$NL_PID
@@ -206,13 +211,17 @@ revoked() {
 # counter NAME KEY: one of portunusd's IKE counters.
 counter() { nl_ctl "$1" counters 2>/dev/null | tr -d ' ",' | sed -n "s/^$2://p" | head -n 1; }
 
-# fragmented INITIATOR(portunusd|strongswan) [no]: RSA-4096 on both sides, fragment size 576.
+# fragmented INITIATOR(portunusd|strongswan) [no|6]: RSA-4096 on both sides, fragment size 576.
 # With `no`, charon has `fragmentation = no`: it announces nothing, so portunusd must send its
-# IKE_AUTH whole (IP-fragmented by the kernel) and nothing is fragmented either way.
+# IKE_AUTH whole (IP-fragmented by the kernel) and nothing is fragmented either way. With `6`,
+# IKE runs over IPv6 with fragment size 1280 (the whole IPv6 datagram, header included).
 fragmented() {
-  local initiator=$1 size=576 off=${2:-}
+  local initiator=$1 size=576 off="" v6=""
+  [ "${2:-}" = no ] && off=no
+  [ "${2:-}" = 6 ] && { v6=6 && size=1280; }
   n=$((n + 1))
   local label="IKE fragmentation with RSA-4096 certificates and fragment_size $size, $initiator initiates"
+  [ -n "$v6" ] && label="$label, over IPv6"
   [ -n "$off" ] && label="charon with fragmentation = no gets no fragments (RSA-4096, $initiator initiates)"
   [ -n "$off" ] && C_CONN="fragmentation = no"
   local why="" cap=$NL_DIR/frag$n.pcap tpid=""
@@ -223,10 +232,13 @@ fragmented() {
   fi
   P_EXTRA=(--fragment-size $size)
   C_EXTRA="fragment_size = $size"
+  [ -n "$v6" ] && { OUT_L=2001:db8:1::1 && OUT_R=2001:db8:1::2; }
   start_pair $n left-rsa4096 pubkey right-rsa4096 pubkey pubkey || why="swanctl --load-all failed"
   P_EXTRA=()
   C_EXTRA=""
   C_CONN=""
+  OUT_L=192.0.2.1
+  OUT_R=192.0.2.2
   [ -z "$why" ] && why=$(nl_interop_up_and_ping "$L" "$R" "p$n" cert "c$n" "$initiator")
   local clog=$NL_DIR/c$n/charon.log
   if [ -n "$off" ]; then
@@ -255,16 +267,28 @@ fragmented() {
   if [ -n "$tpid" ]; then
     sleep 0.5
     nl_stop "$tpid"
-    # The largest IP datagram of each direction (tcpdump -v prints the IP total length).
+    # The largest IP datagram of each direction: tcpdump -v prints the IPv4 total length, or
+    # the IPv6 payload length (the 40-octet fixed header is added; IKE sends no extension headers).
     local big_l big_r
-    big_l=$(tcpdump -v -n -r "$cap" src host 192.0.2.1 2>/dev/null | sed -n 's/.*length \([0-9]*\)).*/\1/p' | sort -n | tail -n 1)
-    big_r=$(tcpdump -v -n -r "$cap" src host 192.0.2.2 2>/dev/null | sed -n 's/.*length \([0-9]*\)).*/\1/p' | sort -n | tail -n 1)
+    if [ -n "$v6" ]; then
+      big_l=$(largest6 "$cap" 2001:db8:1::1)
+      big_r=$(largest6 "$cap" 2001:db8:1::2)
+    else
+      big_l=$(tcpdump -v -n -r "$cap" src host 192.0.2.1 2>/dev/null | sed -n 's/.*length \([0-9]*\)).*/\1/p' | sort -n | tail -n 1)
+      big_r=$(tcpdump -v -n -r "$cap" src host 192.0.2.2 2>/dev/null | sed -n 's/.*length \([0-9]*\)).*/\1/p' | sort -n | tail -n 1)
+    fi
     echo "fragments ($initiator initiates): portunusd sent $tx, received $rx; largest IKE datagram portunusd ${big_l:-?}, charon ${big_r:-?} octets"
     grep -o -E "splitting IKE message.*|received fragment #1 of .*" "$clog" | sed 's/^/  charon: /'
     [ -z "$why" ] && { [ -n "$big_l" ] && [ "$big_l" -le $size ] || why="portunusd sent an IKE datagram of ${big_l:-?} octets"; }
     [ -z "$why" ] && { [ -n "$big_r" ] && [ "$big_r" -le $size ] || why="charon sent an IKE datagram of ${big_r:-?} octets"; }
   fi
   report "$label" "$why" $n
+}
+
+# largest6 PCAP SRC: the largest IPv6 datagram (header included) SRC sent in the capture.
+largest6() {
+  tcpdump -v -n -r "$1" ip6 and src host "$2" 2>/dev/null |
+    sed -n 's/.*payload length: \([0-9]*\)).*/\1/p' | sort -n | tail -n 1 | awk '{ print $1 + 40 }'
 }
 
 start=$(date +%s)
@@ -277,6 +301,8 @@ if [ "${FRAGMENTATION:-1}" = 1 ]; then
   fragmented strongswan
   fragmented portunusd no
   fragmented strongswan no
+  fragmented portunusd 6
+  fragmented strongswan 6
 fi
 revoked charon
 revoked portunusd
