@@ -12,34 +12,6 @@ ReplayWindow::ReplayWindow(uint32_t size, bool esn, bool enabled) : esn_(esn), e
   word_mask_ = bits_.size() - 1;
 }
 
-std::optional<uint64_t> ReplayWindow::infer(uint32_t seq_lo) const {
-  if (!esn_) return seq_lo;
-  auto tl = static_cast<uint32_t>(top_);
-  auto th = static_cast<uint32_t>(top_ >> 32);
-  uint32_t bottom = tl - size_ + 1;  // wraps in case B, as A2.2 intends
-  uint32_t seq_hi = th;
-  if (tl >= size_ - 1) {
-    // Case A: the window lies within one 2^32 subspace.
-    if (seq_lo < bottom) {
-      if (th == UINT32_MAX) return std::nullopt;
-      seq_hi = th + 1;
-    }
-  } else if (seq_lo >= bottom) {
-    // Case B: the window spans two subspaces and seq_lo falls in the lower one.
-    if (th == 0) return std::nullopt;
-    seq_hi = th - 1;
-  }
-  return (uint64_t{seq_hi} << 32) | seq_lo;
-}
-
-ReplayWindow::Check ReplayWindow::check(uint64_t seq) const {
-  if (!enabled_) return Check::Ok;
-  if (seq == 0) return Check::OutsideWindow;  // never sent: the first packet is 1 (RFC 4303 3.3.3)
-  if (seq > top_) return Check::Ok;
-  if (top_ - seq >= size_) return Check::OutsideWindow;
-  return bit(seq) ? Check::Replayed : Check::Ok;
-}
-
 void ReplayWindow::update(uint64_t seq) {
   if (seq > top_) {
     uint64_t diff = seq - top_;
