@@ -170,4 +170,17 @@ ChildSa* Engine::Impl::install_child(IkeSa& sa, const ChildConfig* cfg, std::str
   return &sa.children.back();
 }
 
+ChildSa* Engine::Impl::install_answered_child(IkeSa& sa, ChildAnswer& answer, uint32_t reqid, bool transport,
+                                              BytesView g_ir, BytesView ni, BytesView nr, bool tfc_allowed,
+                                              const ChildSa* replaces, Instant now) {
+  const uint32_t spi_in = fresh_child_spi();
+  const uint32_t spi_out = answer.chosen.spi.size() == 4 ? load_be32(answer.chosen.spi.data()) : 0;
+  answer.chosen.spi = spi4(spi_in);
+  ChildSa* c =
+      install_child(sa, answer.cfg, answer.cfg->name, reqid, answer.chosen, spi_in, spi_out, transport,
+                    answer.tsr, answer.tsi, g_ir, ni, nr, false, tfc_allowed, replaces, now);
+  if (!c) child_spis.erase(spi_in);
+  return c;
+}
+
 }  // namespace portunus::ike

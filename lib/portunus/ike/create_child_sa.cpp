@@ -307,20 +307,14 @@ void Engine::Impl::handle_create_child_request(IkeSa& sa, const wire::Message& m
     if (!shared) return answer_error(NotifyType::InvalidSyntax);
     g_ir = std::move(*shared);
   }
-  const uint32_t spi_in = fresh_child_spi();
-  const uint32_t spi_out = answer->chosen.spi.size() == 4 ? load_be32(answer->chosen.spi.data()) : 0;
-  answer->chosen.spi = spi4(spi_in);
   std::optional<ChildSa> old_copy;
   if (old) old_copy = *old;
   const bool transport = old ? offer.transport && old->mode == IpsecMode::Transport : answer->transport;
   ChildSa* c =
-      install_child(sa, answer->cfg, answer->cfg->name, old ? old->reqid : reqid_for(*conn, *answer->cfg),
-                    answer->chosen, spi_in, spi_out, transport, answer->tsr, answer->tsi, g_ir, ni_p->data,
-                    nr, false, !offer.tfc_unsupported, old_copy ? &*old_copy : nullptr, now);
-  if (!c) {
-    child_spis.erase(spi_in);
-    return answer_error(NotifyType::NoProposalChosen);
-  }
+      install_answered_child(sa, *answer, old ? old->reqid : reqid_for(*conn, *answer->cfg), transport, g_ir,
+                             ni_p->data, nr, !offer.tfc_unsupported, old_copy ? &*old_copy : nullptr, now);
+  if (!c) return answer_error(NotifyType::NoProposalChosen);
+  const uint32_t spi_in = c->spi_in;
   if (old_copy) {
     old = sa.child_by_spi_in(old_copy->spi_in);  // the vector may have moved
     if (old && old->state == ChildState::Rekeying) {

@@ -176,6 +176,11 @@ struct Engine::Impl {
                          std::vector<wire::TrafficSelector> remote_ts, BytesView g_ir, BytesView ni,
                          BytesView nr, bool exchange_initiator, bool tfc_allowed, const ChildSa* replaces,
                          Instant now);
+  // Responder: installs the answered Child SA under a fresh inbound SPI, which also goes into
+  // answer.chosen for the response's SA payload. Null, the SPI released, if installing failed.
+  ChildSa* install_answered_child(IkeSa& sa, ChildAnswer& answer, uint32_t reqid, bool transport,
+                                  BytesView g_ir, BytesView ni, BytesView nr, bool tfc_allowed,
+                                  const ChildSa* replaces, Instant now);
   void uninstall_child(IkeSa& sa, const ChildSa& child);
   ChildSaRef ref_of(const ChildSa& c) const { return {c.reqid, wire::ProtocolId::Esp, c.spi_in, c.spi_out}; }
 

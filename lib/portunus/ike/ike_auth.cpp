@@ -503,14 +503,9 @@ void Engine::Impl::handle_auth_request(IkeSa& sa, const wire::Message& msg,
     event(EventKind::ChildSaFailed, &sa, "CHILD_SA not created: " + wire::name(answer.error()));
     out.push_back(notify(answer.error()));
   } else {
-    const uint32_t spi_in = fresh_child_spi();
-    const uint32_t spi_out = answer->chosen.spi.size() == 4 ? load_be32(answer->chosen.spi.data()) : 0;
-    answer->chosen.spi = spi4(spi_in);
-    ChildSa* c = install_child(sa, answer->cfg, answer->cfg->name, reqid_for(*conn, *answer->cfg),
-                               answer->chosen, spi_in, spi_out, answer->transport, answer->tsr, answer->tsi,
-                               {}, sa.ni, sa.nr, false, !offer.tfc_unsupported, nullptr, now);
+    ChildSa* c = install_answered_child(sa, *answer, reqid_for(*conn, *answer->cfg), answer->transport, {},
+                                        sa.ni, sa.nr, !offer.tfc_unsupported, nullptr, now);
     if (!c) {
-      child_spis.erase(spi_in);
       out.push_back(notify(NotifyType::NoProposalChosen));
     } else {
       if (answer->transport) out.push_back(notify(NotifyType::UseTransportMode));
