@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <memory>
 #include <random>
 
 #include "packets.h"
@@ -422,6 +423,140 @@ TEST(Spd, Ipv4ClassifierUnderChurnBothFilters) {
     check(1000);
   }
   detail::TableV4::set_simd(true);
+}
+
+// A bucket of the IPv4 classifier (one masked address pair) whose best rule is not exactly its
+// prefixes (a range, a prefix whose length is not a multiple of 8) must have that rule checked
+// in full, next to prefix rules of the same bucket, in either rank order and with ties.
+TEST(Spd, Ipv4RangesAndPrefixesInOneBucket) {
+  auto sel = [](const char* rfirst, const char* rlast) {
+    Selector s;
+    s.local = AddressRange::prefix(ip("10.0.0.0"), 24);
+    s.remote = AddressRange::range(ip(rfirst), ip(rlast));
+    return s;
+  };
+  const auto in_range = flow("10.0.0.7", "192.168.1.15");
+  const auto in_prefix = flow("10.0.0.7", "192.168.1.99");
+  const auto in_slash20 = flow("10.0.0.7", "192.168.7.1");  // in 192.168.0.0/20 only
+  for (int order = 0; order < 4; ++order) {
+    Spd spd;
+    uint32_t range_prio = order < 2 ? 1 : 5, prefix_prio = order < 2 ? 5 : 1;
+    if (order % 2) range_prio = prefix_prio = 3;  // ties: insertion order decides
+    auto add = [&](Selector s, Action action, uint32_t prio) {
+      auto id = spd.add(policy(Direction::Outbound, s, action, prio));
+      EXPECT_TRUE(id);
+      return id ? *id : kNoPolicy;
+    };
+    PolicyId range = kNoPolicy, prefix = kNoPolicy;
+    auto add_range = [&] { range = add(sel("192.168.1.10", "192.168.1.20"), Action::Bypass, range_prio); };
+    auto add_prefix = [&] {
+      prefix = add(sel("192.168.1.0", "192.168.1.255"), Action::Protect, prefix_prio);
+    };
+    if (order == 3) {
+      add_prefix();
+      add_range();
+    } else {
+      add_range();
+      add_prefix();
+    }
+    PolicyId slash20 = add(sel("192.168.0.0", "192.168.15.255"), Action::Discard, 4);
+    PolicyId slash16 = add(sel("192.168.0.0", "192.168.255.255"), Action::Discard, 9);
+    bool range_first = range_prio < prefix_prio || (range_prio == prefix_prio && order != 3);
+    auto id = [&](const wire::FlowKey& f) {
+      const Policy* p = spd.lookup_uncached(Direction::Outbound, f);
+      const Policy* lin = spd.lookup_linear(Direction::Outbound, f);
+      EXPECT_EQ(p, lin) << "order " << order;
+      return p ? p->id : kNoPolicy;
+    };
+    EXPECT_EQ(id(in_range), range_first ? range : prefix) << "order " << order;
+    EXPECT_EQ(id(in_prefix), prefix_prio < 4 ? prefix : slash20) << "order " << order;
+    EXPECT_EQ(id(in_slash20), slash20) << "order " << order;
+    EXPECT_EQ(id(flow("10.0.0.7", "192.168.20.1")), slash16) << "order " << order;
+    ASSERT_TRUE(spd.remove(range_first ? range : prefix));
+    uint32_t other_prio = range_first ? prefix_prio : range_prio;
+    EXPECT_EQ(id(in_range), other_prio < 4 ? (range_first ? prefix : range) : slash20) << "order " << order;
+    ASSERT_TRUE(spd.remove(slash20));
+    EXPECT_EQ(id(in_slash20), slash16) << "order " << order;
+  }
+}
+
+// The IPv4 table numbers its rules in 32 bits and renumbers them when the numbers run out:
+// ties must still resolve in insertion order across the renumbering (twice), under churn.
+TEST(Spd, Ipv4InsertionNumbersWrap) {
+  std::mt19937_64 rng(5);
+  std::vector<std::unique_ptr<Policy>> owned;
+  struct Live {
+    detail::RuleV4 rule;
+    const Policy* policy;
+  };
+  std::vector<Live> ref;  // insertion order
+  detail::TableV4 table;
+  auto add = [&] {
+    auto p = std::make_unique<Policy>();
+    detail::RuleV4 r;
+    static const unsigned lens[] = {0, 8, 16, 20, 24, 32};
+    auto range = [&](uint32_t& first, uint32_t& last) {
+      uint32_t a = 0x0a000000u | static_cast<uint32_t>(rng() % 4) << 8 | static_cast<uint32_t>(rng() % 8);
+      if (rng() % 5 == 0) {  // not a prefix
+        first = a;
+        last = a + static_cast<uint32_t>(rng() % 6);
+        return;
+      }
+      unsigned len = lens[rng() % 6];
+      uint32_t mask = len == 0 ? 0 : ~0u << (32 - len);
+      first = a & mask;
+      last = first | ~mask;
+    };
+    range(r.lf, r.ll);
+    range(r.rf, r.rl);
+    if (rng() % 3 == 0) {
+      r.protocol = wire::ipproto::kTcp;
+      r.kind = detail::UpperKind::Ports;
+      r.upper_any = rng() % 2 == 0;
+      if (!r.upper_any) r.b_first = r.b_last = static_cast<uint16_t>(rng() % 3);
+    }
+    r.priority = static_cast<uint32_t>(rng() % 3);
+    r.policy = p.get();
+    table.add(r);
+    ref.push_back({r, p.get()});
+    owned.push_back(std::move(p));
+  };
+  auto remove = [&] {
+    size_t k = rng() % ref.size();
+    table.remove(ref[k].rule);
+    ref.erase(ref.begin() + static_cast<long>(k));
+  };
+  auto check = [&](int rounds) {
+    for (int i = 0; i < rounds; ++i) {
+      wire::FlowKey f;
+      f.family = IpFamily::V4;
+      uint32_t src = 0x0a000000u | static_cast<uint32_t>(rng() % 4) << 8 | static_cast<uint32_t>(rng() % 12);
+      uint32_t dst = 0x0a000000u | static_cast<uint32_t>(rng() % 4) << 8 | static_cast<uint32_t>(rng() % 12);
+      store_be32(f.src, src);
+      store_be32(f.dst, dst);
+      f.protocol = rng() % 2 ? wire::ipproto::kTcp : wire::ipproto::kUdp;
+      f.dst_port = static_cast<uint16_t>(rng() % 3);
+      const Policy* want = nullptr;
+      uint32_t best = 0;
+      for (const Live& x : ref)
+        if (detail::rule_matches_v4(x.rule, src, dst, f, true) && (!want || x.rule.priority < best))
+          want = x.policy, best = x.rule.priority;
+      ASSERT_EQ(table.lookup(f, true), want) << "round " << i;
+    }
+  };
+  table.set_next_seq(UINT32_MAX - 150);
+  for (int i = 0; i < 100; ++i) add();
+  check(500);
+  for (int i = 0; i < 300; ++i) {  // the numbers run out on the way
+    add();
+    if (i % 3 == 0) remove();
+  }
+  check(2000);
+  table.set_next_seq(UINT32_MAX - 1);  // and again, right away
+  for (int i = 0; i < 50; ++i) add();
+  check(2000);
+  while (ref.size() > 20) remove();
+  check(500);
 }
 
 }  // namespace

@@ -9,9 +9,10 @@
 // address pair to a short, priority-ordered list that is checked field by field. A lookup
 // probes each group once, best group first, and stops as soon as no remaining group can hold
 // a better policy. The cost thus grows with the number of distinct prefix-length pairs, not
-// with the number of policies. IPv4 (spd_v4.h) keeps all groups in one table of cache-line
-// slots with the bucket's best rule inline and a Bloom filter in front, so that a lookup
-// reads only the slots of groups that hold its key. A direct-mapped per-flow cache in front
+// with the number of policies. IPv4 (spd_v4.h) keeps all groups in one table of
+// half-cache-line slots with the bucket's best rule inline (but for its addresses, which are
+// usually the key's prefixes) and a Bloom filter in front, so that a lookup reads only the
+// slots of groups that hold its key. A direct-mapped per-flow cache in front
 // of it answers repeated flows without probing; any change to the SPD invalidates it.
 //
 // Not thread-safe: one Spd per data-path thread, or external locking.

@@ -92,6 +92,7 @@ void TableV4::clear() {
   used_ = live_ = 0;
   slots_ = {};
   lists_.clear();
+  next_seq_ = 0;
   rehash(kMinSlots);
 }
 
@@ -125,71 +126,104 @@ void TableV4::order_probes() {
 size_t TableV4::find(uint8_t g, uint64_t key) const {
   for (size_t i = hash(key, groups_[g].salt) >> slot_shift_;; i = (i + 1) & slot_mask_) {
     const Slot& s = slots_[i];
-    if (s.first.group == g && s.key == key) return i;
-    if (s.first.group == kNoGroup) return SIZE_MAX;
+    if (s.group() == g && s.key == key) return i;
+    if (s.group() == kEmpty) return SIZE_MAX;
   }
 }
 
 size_t TableV4::find_or_insert(uint8_t g, uint64_t key) {
   size_t i = find(g, key);
   if (i != SIZE_MAX) return i;
-  if ((used_ + 1) * 2 > slots_.size()) rehash(std::max(kMinSlots, std::bit_ceil((live_ + 1) * 2)));
+  // Load at most 0.8: the filter keeps most lookups of absent keys off the (then longer) probe
+  // runs, and a smaller table is more often in the cache.
+  if ((used_ + 1) * 5 > slots_.size() * 4)
+    rehash(std::max(kMinSlots, std::bit_ceil((live_ + 1) * 5 / 4 + 1)));
   uint64_t h = hash(key, groups_[g].salt);
-  for (i = h >> slot_shift_; slots_[i].first.group != kNoGroup; i = (i + 1) & slot_mask_) {
+  for (i = h >> slot_shift_; slots_[i].group() != kEmpty; i = (i + 1) & slot_mask_) {
   }
   slots_[i].key = key;
-  slots_[i].first.group = g;
+  slots_[i].word = g;
   bloom_[bloom_word(h)] |= bloom_bits(h);
   ++used_;
   return i;
 }
 
-// Copies the bucket's best rule into its slot and points at the rest.
+// Copies the bucket's best rule into its slot: all but the addresses when they are the key's
+// prefixes.
 void TableV4::sync(size_t i) {
-  const std::vector<RuleV4>& v = lists_[i];  // empty, or rules then a sentinel
   Slot& s = slots_[i];
-  uint8_t g = s.first.group;
-  s.first = v.size() > 1 ? v[0] : RuleV4{};
-  s.first.group = g;
-  s.more = v.size() > 2 ? v.data() + 1 : nullptr;
+  const std::vector<RuleV4>& v = lists_[i];  // empty, or rules then a sentinel
+  uint64_t g = s.group();
+  if (v.empty()) {
+    s.rank = UINT64_MAX;
+    s.word = g;
+    return;
+  }
+  const RuleV4& r = v[0];
+  auto lmask = static_cast<uint32_t>(groups_[g].mask >> 32), rmask = static_cast<uint32_t>(groups_[g].mask);
+  bool exact = r.lf == static_cast<uint32_t>(s.key >> 32) && r.ll == (r.lf | ~lmask) &&
+               r.rf == static_cast<uint32_t>(s.key) && r.rl == (r.rf | ~rmask);
+  UpperKind kind = r.kind != UpperKind::AnyProtocol && r.upper_any ? UpperKind::ProtocolOnly : r.kind;
+  auto p = reinterpret_cast<uintptr_t>(r.policy);
+  bool direct = uint64_t{p} >> 48 == 0 && p % 4 == 0;
+  uint64_t flags = (exact && direct ? 0 : kRange) | (v.size() > 2 ? kMore : 0);
+  s.rank = rank_of(r);
+  s.a_first = r.a_first;
+  s.a_last = r.a_last;
+  s.b_first = r.b_first;
+  s.b_last = r.b_last;
+  s.word = g | uint64_t{static_cast<uint8_t>(kind)} << 5 | uint64_t{r.protocol} << 8 | flags << 16 |
+           (direct ? uint64_t{p} >> 2 << 18 : 0);
 }
 
 // Rebuilds the table with `slots` slots (a power of two), leaving out empty buckets.
 void TableV4::rehash(size_t slots) {
-  Slot empty;
-  empty.first.group = kNoGroup;
   PagedArray<Slot> old_slots = std::move(slots_);
   std::vector<std::vector<RuleV4>> old_lists = std::move(lists_);
-  slots_ = PagedArray<Slot>(slots, empty);
+  slots_ = PagedArray<Slot>(slots, Slot{});
   lists_ = std::vector<std::vector<RuleV4>>(slots);
   slot_mask_ = slots - 1;
   slot_shift_ = 64 - static_cast<unsigned>(std::countr_zero(slots));
-  // A filter word per 8 slots: 16 to 32 bits per key at the load kept (a quarter to a half).
-  size_t words = std::max<size_t>(slots / 8, 8);
+  // A filter word per 4 slots: 20 bits or more per key at the load kept (at most 0.8).
+  size_t words = std::max<size_t>(slots / 4, 8);
   bloom_ = PagedArray<uint64_t>(words, 0);
   bloom_mask_ = words - 1;
   used_ = live_ = 0;
-  for (Group& g : groups_) g.min_rank = {UINT32_MAX, UINT64_MAX};
+  for (Group& g : groups_) g.min_rank = UINT64_MAX;
   for (size_t j = 0; j < old_lists.size(); ++j) {
-    if (old_lists[j].size() < 2) continue;
+    if (old_lists[j].empty()) continue;
     const Slot& o = old_slots[j];
-    uint64_t h = hash(o.key, groups_[o.first.group].salt);
+    uint64_t h = hash(o.key, groups_[o.group()].salt);
     size_t i = h >> slot_shift_;
-    while (slots_[i].first.group != kNoGroup) i = (i + 1) & slot_mask_;
+    while (slots_[i].group() != kEmpty) i = (i + 1) & slot_mask_;
     slots_[i].key = o.key;
-    slots_[i].first.group = o.first.group;
-    lists_[i] = std::move(old_lists[j]);  // the buffer moves with it: `more` stays valid
-    sync(i);
+    slots_[i].word = o.group();
+    lists_[i] = std::move(old_lists[j]);
+    sync(i);  // the insertion numbers may have been renumbered
     bloom_[bloom_word(h)] |= bloom_bits(h);
-    Group& g = groups_[o.first.group];
-    g.min_rank = std::min(g.min_rank, lists_[i][0].rank());
+    Group& g = groups_[o.group()];
+    g.min_rank = std::min(g.min_rank, slots_[i].rank);
     ++used_;
     ++live_;
   }
   order_probes();
 }
 
-void TableV4::add(const RuleV4& r) {
+// Numbers the rules 0, 1, ... in their order, so that insertion numbers fit 32 bits for good.
+void TableV4::renumber() {
+  std::vector<RuleV4*> all;
+  for (std::vector<RuleV4>& v : lists_)
+    for (size_t k = 0; k + 1 < v.size(); ++k) all.push_back(&v[k]);
+  std::sort(all.begin(), all.end(), [](const RuleV4* a, const RuleV4* b) { return a->seq < b->seq; });
+  for (size_t k = 0; k < all.size(); ++k) all[k]->seq = k;
+  next_seq_ = static_cast<uint32_t>(all.size());
+  rehash(slots_.size());  // the slots' ranks and the groups' bounds
+}
+
+void TableV4::add(const RuleV4& rule) {
+  if (next_seq_ == UINT32_MAX) renumber();
+  RuleV4 r = rule;
+  r.seq = next_seq_++;
   uint8_t g = group_of(r, true);
   uint64_t key = ((uint64_t{r.lf} << 32) | r.rf) & groups_[g].mask;
   size_t i = find_or_insert(g, key);
@@ -199,11 +233,11 @@ void TableV4::add(const RuleV4& r) {
     ++live_;
   }
   auto pos = std::upper_bound(v.begin(), v.end() - 1, r,
-                              [](const RuleV4& a, const RuleV4& b) { return a.rank() < b.rank(); });
+                              [](const RuleV4& a, const RuleV4& b) { return rank_of(a) < rank_of(b); });
   v.insert(pos, r);
   sync(i);
-  if (r.rank() < groups_[g].min_rank) {
-    groups_[g].min_rank = r.rank();
+  if (rank_of(r) < groups_[g].min_rank) {
+    groups_[g].min_rank = rank_of(r);
     order_probes();
   }
 }
@@ -242,7 +276,10 @@ void TableV4::filter_scalar(uint64_t key, Candidates& c) const {
     k += (bloom[bloom_word(h)] & m) == m;
   }
   c.n = k;
-  for (size_t j = 0; j < k; ++j) __builtin_prefetch(slots_.data() + c.at[j]);
+  for (size_t j = 0; j < k; ++j) {
+    __builtin_prefetch(slots_.data() + c.at[j]);
+    __builtin_prefetch(slots_.data() + ((c.at[j] + 2) & slot_mask_));
+  }
 }
 
 #ifdef PORTUNUS_SPD_AVX2
@@ -286,6 +323,7 @@ __attribute__((target("avx2"))) void TableV4::filter_avx2(uint64_t key, Candidat
       c.at[k] = static_cast<size_t>(at[lane]);
       c.probe[k] = static_cast<uint8_t>(i + lane);
       __builtin_prefetch(slots + at[lane]);  // now: the slot is the one likely DRAM access
+      __builtin_prefetch(slots + ((at[lane] + 2) & slot_mask_));  // the next line: displaced keys
       ++k;
     }
   }
@@ -294,6 +332,37 @@ __attribute__((target("avx2"))) void TableV4::filter_avx2(uint64_t key, Candidat
 #else
 void TableV4::filter_avx2(uint64_t key, Candidates& c) const { filter_scalar(key, c); }
 #endif
+
+namespace {
+
+// upper_matches for a slot, where ProtocolOnly also stands for any ports, types and codes.
+template <typename S>
+inline bool slot_upper_matches(const S& s, const wire::FlowKey& f, bool outbound) {
+  UpperKind kind = s.kind();
+  if (kind == UpperKind::AnyProtocol) return true;
+  if (s.protocol() != f.protocol) return false;
+  if (kind == UpperKind::ProtocolOnly) return true;
+  if (f.ports_opaque) return false;
+  uint16_t a = f.src_port;
+  uint16_t b = f.dst_port;
+  if (kind == UpperKind::Ports && !outbound) std::swap(a, b);
+  return s.a_first <= a && a <= s.a_last && s.b_first <= b && b <= s.b_last;
+}
+
+}  // namespace
+
+// The rest of a bucket's list, for the few lookups that need it: out of line, so that the
+// common path keeps its registers (the flow's addresses are read again).
+__attribute__((noinline)) const RuleV4* TableV4::match_list(const RuleV4* rule, uint64_t below,
+                                                            const wire::FlowKey& f, bool outbound) {
+  uint32_t src = load_be32(f.src);
+  uint32_t dst = load_be32(f.dst);
+  uint32_t l = outbound ? src : dst;
+  uint32_t r = outbound ? dst : src;
+  for (; rule->policy != nullptr && rank_of(*rule) < below; ++rule)
+    if (rule_matches_v4(*rule, l, r, f, outbound)) return rule;
+  return nullptr;
+}
 
 const Policy* TableV4::lookup(const wire::FlowKey& f, bool outbound) const {
   uint32_t src = load_be32(f.src);
@@ -315,33 +384,36 @@ const Policy* TableV4::lookup(const wire::FlowKey& f, bool outbound) const {
   const uint64_t* keys = cands.keys;
   const size_t* at = cands.at;
   const uint8_t* cand = cands.probe;
-  // (3) check them by rank.
-  const RuleV4* best = nullptr;
+  // (2) check them by rank. No rule has the maximum rank, so it also stands for "none yet".
+  uint64_t best_rank = UINT64_MAX;
+  const Policy* best = nullptr;
   for (size_t k = 0; k < c; ++k) {
     const Probe& p = probes[cand[k]];
-    if (best && !(p.min_rank < best->rank())) break;
+    if (p.min_rank >= best_rank) break;
     for (size_t j = at[k];; j = (j + 1) & slot_mask_) {
       const Slot& s = slots[j];
-      if (s.first.group == p.group && s.key == keys[k]) {
-        const RuleV4* rule = &s.first;
-        if (rule->policy == nullptr || (best && !(rule->rank() < best->rank()))) break;
-        if (rule_matches_v4(*rule, l, r, f, outbound)) {
-          best = rule;
-          break;
-        }
-        for (rule = s.more; rule != nullptr && rule->policy != nullptr; ++rule) {
-          if (best && !(rule->rank() < best->rank())) break;
-          if (rule_matches_v4(*rule, l, r, f, outbound)) {
-            best = rule;
+      if (s.group() == p.group && s.key == keys[k]) {
+        if (s.rank >= best_rank) break;  // also an empty bucket
+        uint64_t flags = s.flags();
+        if (!(flags & kRange)) {  // the common case: the slot's rule is settled by the slot
+          if (slot_upper_matches(s, f, outbound)) {
+            best_rank = s.rank;
+            best = s.policy();
             break;
           }
+          if (!(flags & kMore)) break;
+        }
+        if (const RuleV4* rule =
+                match_list(lists_[j].data() + ((flags & kRange) ? 0 : 1), best_rank, f, outbound)) {
+          best_rank = rank_of(*rule);
+          best = rule->policy;
         }
         break;
       }
-      if (s.first.group == kNoGroup) break;
+      if (s.group() == kEmpty) break;
     }
   }
-  return best ? best->policy : nullptr;
+  return best;
 }
 
 }  // namespace portunus::ipsec::detail

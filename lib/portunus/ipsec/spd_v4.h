@@ -6,19 +6,26 @@
 // answer needs:
 //  - a policy is filed under (local, remote) prefix-length classes (0, 8, 16, 24, 32: at most
 //    25 groups) and the pair of its addresses masked to them;
-//  - all groups share one open-addressing table whose 64-octet slots hold the key, the group
-//    and the bucket's best rule inline, so a bucket is usually settled by one cache line;
-//    further rules of the bucket (rank order) hang off the slot;
-//  - a blocked Bloom filter (one 64-bit word per key, two bits, 16 to 32 bits per key, small
+//  - all groups share one open-addressing table (linear probing, load at most 0.8) of
+//    32-octet slots, two to a cache line. A slot holds the key, the group and the bucket's best
+//    rule but for its addresses: in the common case they are exactly the key's prefixes, so
+//    that the key match is the address match and the slot settles the bucket. A best rule that
+//    is a true range (or a prefix between the classes), and the bucket's further rules, are
+//    checked from a list beside the table (rank order), which the slot flags;
+//  - a blocked Bloom filter (one 64-bit word per key, two bits, 20 bits or more per key, small
 //    enough to stay in the L2 cache) says which groups can hold the flow's key, so the slots of
 //    groups that cannot (most of them) are never read;
-//  - the large arrays ask for transparent huge pages: at 100,000 policies the slots span 16 MiB,
-//    and with 4 KiB pages every probe would also be a TLB miss.
+//  - the large arrays ask for transparent huge pages: at 100,000 policies the slots span 4 MiB
+//    (131,072 slots; from about 105,000 buckets on, 8 MiB), and with 4 KiB pages every probe
+//    would also be a TLB miss.
 // A lookup computes every group's key and hash and tests its filter word (four groups at a
-// time with AVX2 when the CPU has it), prefetching the slot of each group that passes at once,
-// then checks those in order of the best rank each group holds, stopping as soon as no later
-// group can beat the match found. With a table larger than the cache, the cost is then about
-// one memory round trip (the slots, fetched in parallel) plus ~550 instructions.
+// time with AVX2 when the CPU has it), prefetching the slot (and the next cache line, where a
+// displaced key lies) of each group that passes at once, then checks those in order of the
+// best rank each group holds, stopping as soon as no later group can beat the match found.
+// With a table larger than the cache, the cost is then about one memory round trip (the slots,
+// fetched in parallel) plus ~470 instructions; the smaller the table, the more lookups find
+// their slot in the cache instead.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -54,7 +61,7 @@ inline bool upper_matches(const R& r, const wire::FlowKey& f, bool outbound) {
   return r.a_first <= a && a <= r.a_last && r.b_first <= b && b <= r.b_last;
 }
 
-// A selector compiled for IPv4: 48 octets, so that one fits in a slot with its key.
+// A selector compiled for IPv4 (as the Spd hands it to the table, and in a bucket's list).
 struct RuleV4 {
   uint32_t lf = 0, ll = 0, rf = 0, rl = 0;  // local and remote ranges
   uint16_t a_first = 0, a_last = 65535;     // local port / ICMP type / MH type
@@ -63,13 +70,9 @@ struct RuleV4 {
   uint8_t protocol = 0;
   UpperKind kind = UpperKind::AnyProtocol;
   bool upper_any = true;
-  uint8_t group = 0;  // in a slot: the group of the slot's key (kNoGroup: empty slot)
-  uint64_t seq = 0;
-  const Policy* policy = nullptr;  // nullptr: no rule (empty bucket, end of a list)
-
-  Rank rank() const { return {priority, seq}; }
+  uint64_t seq = 0;                // in a bucket's list: the table's insertion number
+  const Policy* policy = nullptr;  // nullptr: no rule (end of a list)
 };
-static_assert(sizeof(RuleV4) == 48);
 
 inline bool rule_matches_v4(const RuleV4& r, uint32_t l, uint32_t rem, const wire::FlowKey& f,
                             bool outbound) {
@@ -106,7 +109,9 @@ class TableV4 {
   TableV4(TableV4&&) noexcept;
   TableV4& operator=(TableV4&&) noexcept;
 
-  // `r` as compiled from the policy, with the rank set; remove takes the same rule.
+  // `r` as compiled from the policy; remove takes the same rule (found by its policy). Equal
+  // priorities resolve in the order of add(); the table numbers its rules itself (`r.seq` is
+  // not read).
   void add(const RuleV4& r);
   void remove(const RuleV4& r);
   void clear();
@@ -114,6 +119,9 @@ class TableV4 {
   // Whether lookups may use the AVX2 filter (when the CPU has it); tests turn it off to check
   // the scalar one. Not thread-safe.
   static void set_simd(bool on);
+  // Tests: the insertion number the next add() takes (never lowered), so that they can reach
+  // the renumbering at 2^32 - 1.
+  void set_next_seq(uint32_t seq) { next_seq_ = std::max(next_seq_, seq); }
 
   static constexpr size_t kMaxGroups = 25;  // 5 prefix-length classes on each side
   // What the filter stage of a lookup hands on: the groups that may hold the flow's key.
@@ -125,26 +133,46 @@ class TableV4 {
   };
 
  private:
-  struct alignas(64) Slot {
-    uint64_t key = 0;              // local << 32 | remote, masked by the group's prefixes
-    RuleV4 first;                  // the bucket's best rule (policy nullptr if the bucket is empty)
-    const RuleV4* more = nullptr;  // the bucket's other rules, ending in policy == nullptr
+  static constexpr uint64_t kEmpty = 31;  // the group field of an empty slot
+  // Flags of a slot.
+  static constexpr uint64_t kRange = 1;  // check the best rule in full (first of the list): its
+                                         // addresses are not exactly the key's prefixes, or its
+                                         // policy's address does not fit the slot
+  static constexpr uint64_t kMore = 2;   // the bucket holds further rules after the best one
+  // Half a cache line: the key and the bucket's best rule without its addresses (in the common
+  // case they are the key's prefixes, so that the key match is the address match).
+  struct alignas(32) Slot {
+    uint64_t key = 0;            // local << 32 | remote, masked by the group's prefixes
+    uint64_t rank = UINT64_MAX;  // the best rule's priority << 32 | insertion number; the
+                                 // maximum when the bucket is empty
+    uint16_t a_first = 0, a_last = 0, b_first = 0, b_last = 0;  // as in RuleV4
+    // Bits 0-4 the group, 5-7 the kind (ProtocolOnly also for any ports, types and codes),
+    // 8-15 the protocol, 16-17 flags, 18-63 the policy's address over 4 (user-space addresses
+    // stay below 2^48; one that does not is left to the list: kRange).
+    uint64_t word = kEmpty;
+
+    uint64_t group() const { return word & 31; }
+    UpperKind kind() const { return static_cast<UpperKind>((word >> 5) & 7); }
+    uint8_t protocol() const { return static_cast<uint8_t>(word >> 8); }
+    uint64_t flags() const { return (word >> 16) & 3; }
+    const Policy* policy() const { return reinterpret_cast<const Policy*>((word >> 18) << 2); }
   };
-  static_assert(sizeof(Slot) == 64);
+  static_assert(sizeof(Slot) == 32);
   struct Group {
     uint8_t llen = 0, rlen = 0;
     uint64_t mask = 0;
-    uint64_t salt = 0;                      // mixed into the key's hash so that groups spread over the table
-    Rank min_rank{UINT32_MAX, UINT64_MAX};  // a lower bound of the ranks held
+    uint64_t salt = 0;               // mixed into the key's hash so that groups spread over the table
+    uint64_t min_rank = UINT64_MAX;  // a lower bound of the ranks held (as Slot::rank)
   };
   // What a lookup reads of a group, in the order groups are checked (by min_rank).
   struct Probe {
     uint64_t mask;
     uint64_t salt;
-    Rank min_rank;
+    uint64_t min_rank;
     uint8_t group;
   };
 
+  static uint64_t rank_of(const RuleV4& r) { return uint64_t{r.priority} << 32 | r.seq; }
   // One multiply: the index takes the product's top bits, which depend on every key bit; the
   // filter takes the low half folded with the top one, so it depends on every key bit too.
   static uint64_t hash(uint64_t key, uint64_t salt) {
@@ -156,6 +184,8 @@ class TableV4 {
     return (uint64_t{1} << (h & 63)) | (uint64_t{1} << ((h >> 6) & 63));
   }
 
+  // The first rule from `rule` on that matches the flow with a rank below `below`, or nullptr.
+  static const RuleV4* match_list(const RuleV4* rule, uint64_t below, const wire::FlowKey& f, bool outbound);
   void filter_scalar(uint64_t key, Candidates& c) const;
   void filter_avx2(uint64_t key, Candidates& c) const;
   uint8_t group_of(const RuleV4& r, bool create);
@@ -163,6 +193,7 @@ class TableV4 {
   size_t find(uint8_t g, uint64_t key) const;
   void sync(size_t i);
   void rehash(size_t slots);
+  void renumber();
   void order_probes();
 
   std::vector<Group> groups_;  // by id
@@ -172,13 +203,15 @@ class TableV4 {
   alignas(32) uint64_t probe_mask_[kLanes] = {};
   alignas(32) uint64_t probe_salt_[kLanes] = {};
   PagedArray<Slot> slots_;
-  std::vector<std::vector<RuleV4>> lists_;  // parallel to slots_: the bucket's rules, by rank
+  std::vector<std::vector<RuleV4>> lists_;  // parallel to slots_: the bucket's rules by rank,
+                                            // then a sentinel (empty: no rules)
   PagedArray<uint64_t> bloom_;
   size_t slot_mask_ = 0;
   unsigned slot_shift_ = 64;
   size_t bloom_mask_ = 0;
-  size_t used_ = 0;  // slots holding a key
-  size_t live_ = 0;  // of those, buckets with rules
+  size_t used_ = 0;        // slots holding a key
+  size_t live_ = 0;        // of those, buckets with rules
+  uint32_t next_seq_ = 0;  // the insertion number of the next rule; kept below 2^32 - 1
 };
 
 }  // namespace portunus::ipsec::detail
