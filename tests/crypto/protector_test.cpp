@@ -24,20 +24,28 @@ std::string combo_name(const testing::TestParamInfo<Combo>& info) {
          std::string(name(info.param.integ));
 }
 
-class ProtectorRoundTrip : public testing::TestWithParam<Combo> {};
+class ProtectorRoundTrip : public testing::TestWithParam<Combo> {
+ protected:
+  // A protector for the parameter's transforms, always keyed with the same test keys.
+  static std::unique_ptr<Protector> make(ProtectorUse use = ProtectorUse::SealAndOpen) {
+    const Combo c = GetParam();
+    auto sizes = key_sizes(c.encr, c.bits, c.integ);
+    EXPECT_TRUE(sizes) << sizes.error().message;
+    if (!sizes) return nullptr;
+    auto p = make_protector(c.encr, c.bits, pattern(sizes->encr_keymat, 1), c.integ,
+                            pattern(sizes->integ_key, 99), use);
+    EXPECT_TRUE(p) << p.error().message;
+    return p ? std::move(*p) : nullptr;
+  }
+};
 
 TEST_P(ProtectorRoundTrip, SealOpenAndTamper) {
   const Combo c = GetParam();
-  auto sizes = key_sizes(c.encr, c.bits, c.integ);
-  ASSERT_TRUE(sizes) << sizes.error().message;
-  Bytes keymat = pattern(sizes->encr_keymat, 1);
-  Bytes integ_key = pattern(sizes->integ_key, 99);
-  auto sender = make_protector(c.encr, c.bits, keymat, c.integ, integ_key);
-  auto receiver = make_protector(c.encr, c.bits, keymat, c.integ, integ_key);
-  ASSERT_TRUE(sender) << sender.error().message;
-  ASSERT_TRUE(receiver) << receiver.error().message;
-  auto& s = **sender;
-  auto& r = **receiver;
+  auto sender = make();
+  auto receiver = make();
+  ASSERT_TRUE(sender && receiver);
+  auto& s = *sender;
+  auto& r = *receiver;
   EXPECT_EQ(s.iv_size(), r.iv_size());
 
   for (size_t len : {size_t{0}, size_t{16}, size_t{64}, size_t{1408}}) {
@@ -93,18 +101,13 @@ TEST_P(ProtectorRoundTrip, SealOpenAndTamper) {
 // One-way protectors (what IKE builds per message) produce and accept exactly what a
 // two-way one does, and refuse the direction they were not keyed for.
 TEST_P(ProtectorRoundTrip, OneWayProtectorsMatchTwoWay) {
-  const Combo c = GetParam();
-  auto sizes = key_sizes(c.encr, c.bits, c.integ);
-  ASSERT_TRUE(sizes) << sizes.error().message;
-  Bytes keymat = pattern(sizes->encr_keymat, 3);
-  Bytes integ_key = pattern(sizes->integ_key, 77);
-  auto both = make_protector(c.encr, c.bits, keymat, c.integ, integ_key);
-  auto seal_only = make_protector(c.encr, c.bits, keymat, c.integ, integ_key, ProtectorUse::SealOnly);
-  auto open_only = make_protector(c.encr, c.bits, keymat, c.integ, integ_key, ProtectorUse::OpenOnly);
+  auto both = make();
+  auto seal_only = make(ProtectorUse::SealOnly);
+  auto open_only = make(ProtectorUse::OpenOnly);
   ASSERT_TRUE(both && seal_only && open_only);
-  Protector& b = **both;
-  Protector& s = **seal_only;
-  Protector& o = **open_only;
+  Protector& b = *both;
+  Protector& s = *seal_only;
+  Protector& o = *open_only;
   const Bytes aad = pattern(8, 9);
   const Bytes iv = pattern(s.iv_size(), 4);
   const Bytes trailer = s.is_aead() ? Bytes{} : Bytes{0, 0, 0, 7};
