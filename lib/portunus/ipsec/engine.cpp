@@ -1,12 +1,11 @@
 #include "portunus/ipsec/engine.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
-#include <tuple>
 
 #include "portunus/ipsec/esp.h"
 #include "portunus/wire/esp_header.h"
+#include "portunus/wire/flow_hash.h"
 
 namespace portunus::ipsec {
 
@@ -64,25 +63,6 @@ void fix_l4_checksum(MutBytes pkt, const wire::IpInfo& info) {
   uint16_t c = l4_checksum(pkt, info, seg);
   if (c == 0 && info.flow.protocol == wire::ipproto::kUdp) c = 0xffff;
   store_be16(seg.data() + at, c);
-}
-
-// The flow as five words: what the outbound flow cache compares (every field the SPD may
-// classify on; the padding octet of FlowKey is not read).
-std::array<uint64_t, 5> flow_cache_key(const wire::FlowKey& f) {
-  std::array<uint64_t, 5> k;
-  k[0] = uint64_t{static_cast<uint8_t>(f.family)} | uint64_t{f.protocol} << 8 |
-         uint64_t{f.ports_opaque} << 16 | uint64_t{f.src_port} << 32 | uint64_t{f.dst_port} << 48;
-  std::memcpy(&k[1], f.src, 16);
-  std::memcpy(&k[3], f.dst, 16);
-  return k;
-}
-
-template <size_t N>
-size_t flow_cache_slot(const std::array<uint64_t, 5>& k) {
-  static_assert((N & (N - 1)) == 0);
-  uint64_t h = k[0] * 0x9e3779b97f4a7c15ULL + k[1] * 0xc2b2ae3d27d4eb4fULL + k[2] * 0x165667b19e3779f9ULL +
-               k[3] * 0xd6e8feb86659fd93ULL + k[4] * 0xff51afd7ed558ccdULL;
-  return static_cast<size_t>((h ^ (h >> 29)) >> (64 - std::countr_zero(N)));
 }
 
 }  // namespace
@@ -320,8 +300,8 @@ OutboundResult Engine::outbound(PacketBuffer& packet, Seconds now) {
     o.verdict = Verdict::Bypass;
     return o;
   }
-  const std::array<uint64_t, 5> key = flow_cache_key(f);
-  FlowCacheEntry& c = flow_cache_[flow_cache_slot<std::tuple_size_v<decltype(flow_cache_)>>(key)];
+  const wire::FlowWords key = wire::flow_words(f);
+  FlowCacheEntry& c = flow_cache_[wire::flow_slot(key, kFlowCacheBits)];
   const Policy* pol = c.policy;
   Sa* sa = c.sa;
   if (c.spd_generation != spd_.generation() || c.sad_generation != sad_.generation() || c.key != key) {

@@ -226,11 +226,12 @@ class Engine {
   struct FlowCacheEntry {
     uint64_t spd_generation = 0;  // never matches: the SPD starts at 1
     uint64_t sad_generation = 0;
-    std::array<uint64_t, 5> key{};
+    std::array<uint64_t, 5> key{};  // wire::flow_words of the flow
     const Policy* policy = nullptr;
     Sa* sa = nullptr;
   };
-  std::array<FlowCacheEntry, 64> flow_cache_{};
+  static constexpr unsigned kFlowCacheBits = 6;
+  std::array<FlowCacheEntry, size_t{1} << kFlowCacheBits> flow_cache_{};
   // Outbound fast path: policy -> SA, valid while the SAD generation is unchanged (policy ids
   // are never reused). Only for policies whose SA does not depend on the packet (reqid or
   // tunnel mode).

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "portunus/ipsec/spd_v4.h"
+#include "portunus/wire/flow_hash.h"
 
 namespace portunus::ipsec {
 
@@ -198,25 +199,9 @@ struct Entry {
 constexpr unsigned kCacheBits = 12;
 constexpr size_t kCacheSize = size_t{1} << kCacheBits;  // entries
 
-struct CacheKey {
-  std::array<uint64_t, 5> w{};
-};
-
-CacheKey make_cache_key(Direction dir, const wire::FlowKey& f) {
-  CacheKey k;
-  uint8_t head[8] = {static_cast<uint8_t>(f.family), f.protocol, static_cast<uint8_t>(dir),
-                     static_cast<uint8_t>(f.ports_opaque)};
-  store_be16(head + 4, f.src_port);
-  store_be16(head + 6, f.dst_port);
-  std::memcpy(&k.w[0], head, 8);
-  std::memcpy(&k.w[1], f.src, 16);
-  std::memcpy(&k.w[3], f.dst, 16);
-  return k;
-}
-
 struct CacheEntry {
   uint64_t generation = 0;
-  CacheKey key;
+  wire::FlowWords key{};
   const Policy* policy = nullptr;
 };
 
@@ -445,14 +430,9 @@ const Policy* Spd::lookup_uncached(Direction dir, const wire::FlowKey& flow) con
 
 const Policy* Spd::lookup(Direction dir, const wire::FlowKey& flow) const {
   if (!impl_->cache_on) return lookup_uncached(dir, flow);
-  CacheKey k = make_cache_key(dir, flow);
-  // One multiply per word and one finalizer: the index is the product's top bits.
-  uint64_t h = k.w[0] * 0x9e3779b97f4a7c15ULL + k.w[1] * 0xc2b2ae3d27d4eb4fULL +
-               k.w[2] * 0x165667b19e3779f9ULL + k.w[3] * 0xd6e8feb86659fd93ULL +
-               k.w[4] * 0xff51afd7ed558ccdULL;
-  h = (h ^ (h >> 32)) * 0x9e3779b97f4a7c15ULL;
-  CacheEntry& c = impl_->cache[h >> (64 - kCacheBits)];
-  if (c.generation == generation_ && c.key.w == k.w) return c.policy;
+  const wire::FlowWords k = wire::flow_words(flow, static_cast<uint8_t>(dir));
+  CacheEntry& c = impl_->cache[wire::flow_slot(k, kCacheBits)];
+  if (c.generation == generation_ && c.key == k) return c.policy;
   const Policy* p = lookup_uncached(dir, flow);
   c.generation = generation_;
   c.key = k;
